@@ -1,0 +1,103 @@
+"""Reading batch files: CSV (`customer,modules,expires_at,metadata`) or JSON (`{"licenses": []}`).
+
+Rows are numbered from 1 in the order they appear (the CSV header is not a row), and a row
+that cannot even be read becomes an error for that row rather than failing the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from license_console.errors import InvalidInput
+from license_console.operations import BatchEntry, BatchError
+
+CSV_COLUMNS = ("customer", "modules", "expires_at", "metadata")
+MAX_ROWS = 100_000
+
+
+def read_batch_file(path: Path) -> tuple[list[BatchEntry], list[BatchError]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise InvalidInput(f"{path}: no such file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot read it: {exc}") from exc
+    return parse_batch(text, path.name)
+
+
+def parse_batch(text: str, name: str = "batch") -> tuple[list[BatchEntry], list[BatchError]]:
+    """Pick the format by content: a JSON document starts with `{` or `[`."""
+    if text.lstrip()[:1] in ("{", "["):
+        entries, errors = _parse_json(text, name)
+    else:
+        entries, errors = _parse_csv(text, name)
+    if len(entries) + len(errors) > MAX_ROWS:
+        raise InvalidInput(f"{name}: more than {MAX_ROWS} rows; split the file")
+    if not entries and not errors:
+        raise InvalidInput(f"{name}: no rows to issue")
+    return entries, errors
+
+
+def _parse_json(text: str, name: str) -> tuple[list[BatchEntry], list[BatchError]]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} is not valid JSON: {exc}") from exc
+    rows = value.get("licenses") if isinstance(value, dict) else value
+    if not isinstance(rows, list):
+        raise InvalidInput(f'{name}: expected {{"licenses": [...]}}')
+    entries: list[BatchEntry] = []
+    errors: list[BatchError] = []
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            errors.append(BatchError(row=number, error="row is not a JSON object"))
+            continue
+        entries.append(_entry(number, row))
+    return entries, errors
+
+
+def _parse_csv(text: str, name: str) -> tuple[list[BatchEntry], list[BatchError]]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in CSV_COLUMNS[:3] if c not in header]
+    if missing:
+        raise InvalidInput(
+            f"{name}: the CSV header must be {','.join(CSV_COLUMNS)} (missing {', '.join(missing)})"
+        )
+    reader.fieldnames = header
+    entries: list[BatchEntry] = []
+    errors: list[BatchError] = []
+    for number, row in enumerate(reader, start=1):
+        if None in row:
+            errors.append(BatchError(row=number, error="more fields than the header has"))
+            continue
+        try:
+            metadata = _csv_metadata(row.get("metadata"))
+        except InvalidInput as exc:
+            errors.append(BatchError(row=number, error=exc.message))
+            continue
+        entries.append(_entry(number, {**row, "metadata": metadata}))
+    return entries, errors
+
+
+def _csv_metadata(raw: str | None) -> Any:
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"metadata is not a JSON object: {exc}") from exc
+
+
+def _entry(number: int, row: dict[str, Any]) -> BatchEntry:
+    return BatchEntry(
+        row=number,
+        customer=row.get("customer"),
+        modules=row.get("modules"),
+        expires_at=row.get("expires_at"),
+        metadata=row.get("metadata"),
+    )

@@ -1,0 +1,152 @@
+"""The `license-console` command: argument parsing, dispatch, exit codes and error output.
+
+Every subcommand calls the same services as the TUI. Errors become one line on stderr (or a
+JSON object with --json) and an exit code scripts can rely on: 0 success, 1 invalid or
+refused, 2 bad input, 3 Vault unreachable/sealed/denied; `status` exits like `vault status`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from license_console import __version__
+from license_console.cli_commands import COMMANDS, Context
+from license_console.cli_output import Output
+from license_console.config import KEY_TYPES, Settings
+from license_console.errors import EXIT_BAD_INPUT, LicenseConsoleError
+from license_console.registry import STATUSES
+
+Handler = Callable[[argparse.Namespace, Context], int]
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="machine-readable JSON output")
+    common.add_argument(
+        "--db", metavar="PATH|URL", help="registry database (default: LICENSE_CONSOLE_DB or XDG)"
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="license-console",
+        description="Issue and manage software licenses signed by Vault Transit. "
+        "Without a command, opens the console (TUI).",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+
+    add("status", "Vault seal and health status (exit 0 unsealed, 2 sealed, 1 error)")
+    p = add("init", "initialise a new Vault: prints the key shares and root token once")
+    p.add_argument("--shares", type=int, default=5)
+    p.add_argument("--threshold", type=int, default=3)
+    p = add("unseal", "submit one unseal key share (prompted without echo when omitted)")
+    p.add_argument("key", nargs="?", help="key share; avoid this: it lands in shell history")
+    add("seal", "seal Vault (needs a token allowed to seal)")
+
+    keys = add("keys", "the Transit signing key")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    p = keys_sub.add_parser(
+        "create", help="enable Transit and create the key (idempotent)", parents=[common]
+    )
+    p.add_argument("--type", default="ed25519", choices=KEY_TYPES)
+    keys_sub.add_parser("show", help="key type, versions and public keys", parents=[common])
+    keys_sub.add_parser(
+        "rotate", help="add a new key version; new licenses use it", parents=[common]
+    )
+
+    p = add("issue", "issue and sign a license")
+    p.add_argument("--customer", required=True)
+    p.add_argument("--module", action="append", required=True, dest="modules", metavar="NAME")
+    p.add_argument("--expires", required=True, metavar="DATE", help="YYYY-MM-DD (end of day UTC)")
+    p.add_argument(
+        "--meta",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="metadata; VALUE is parsed as JSON when it can be (100, true)",
+    )
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the .lic file here")
+
+    p = add("validate", "validate a license file (signature, expiry, revocation)")
+    p.add_argument("file", type=Path)
+
+    p = add("renew", "issue a renewal that supersedes a license")
+    p.add_argument("target", metavar="FILE|LICENSE_ID")
+    p.add_argument("--expires", required=True, metavar="DATE")
+    p.add_argument("--add-module", action="append", default=[], metavar="NAME")
+    p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--out", type=Path, metavar="FILE")
+
+    p = add("revoke", "revoke a license, now or from a future date")
+    p.add_argument("license_id")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--effective", metavar="DATETIME", help="default: now")
+
+    p = add("list", "list licenses from the registry")
+    p.add_argument("--customer", help="case-insensitive substring")
+    p.add_argument("--status", choices=STATUSES)
+    p.add_argument("--module")
+    p.add_argument("--expiring-within", type=int, metavar="DAYS")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--offset", type=int, default=0)
+
+    p = add("batch", "issue many licenses from a CSV or JSON file")
+    p.add_argument("file", type=Path)
+
+    p = add("audit", "the audit trail, newest first")
+    p.add_argument("--license", metavar="ID")
+    p.add_argument("--action")
+    p.add_argument("--limit", type=int, default=50)
+
+    local = add("local", "the embedded local OpenBao server (development and evaluation)")
+    local_sub = local.add_subparsers(dest="local_command", metavar="ACTION", required=True)
+    p = local_sub.add_parser("start", help="start, initialise and unseal it", parents=[common])
+    p.add_argument("--port", type=int, default=8200)
+    local_sub.add_parser("stop", help="stop it", parents=[common])
+    local_sub.add_parser("status", help="what runs where", parents=[common])
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if getattr(args, "db", None):
+        settings.db = args.db
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    output = Output(json_mode=bool(getattr(args, "json", False)))
+    try:
+        settings = _settings(args)
+        if args.command is None:
+            from license_console.tui.app import run_app
+
+            return run_app(settings)
+        handler = COMMANDS[args.command]
+        with Context(settings, output) as context:
+            return handler(args, context)
+    except LicenseConsoleError as exc:
+        output.error(exc)
+        return exc.exit_code
+    except ValueError as exc:  # pydantic settings from a bad environment variable
+        output.error(LicenseConsoleError(str(exc).splitlines()[0]))
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

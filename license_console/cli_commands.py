@@ -1,0 +1,405 @@
+"""One handler per CLI subcommand: parse arguments into service calls, render the result."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.text import Text
+
+from license_console import audit, local_server
+from license_console.batch_file import read_batch_file
+from license_console.cli_output import Output
+from license_console.config import Settings
+from license_console.errors import EXIT_OK, EXIT_REFUSED, EXIT_VAULT, InvalidInput
+from license_console.licenses import (
+    License,
+    LicenseRequest,
+    format_ts,
+    parse_meta_pairs,
+    parse_moment,
+)
+from license_console.operations import (
+    BatchResult,
+    ValidationResult,
+    read_license_file,
+    write_license_file,
+)
+from license_console.registry import ListQuery
+from license_console.services import Services, build_services, resolve_token
+from license_console.vault import KeyInfo, SealStatus, VaultService
+
+STATUS_STYLE = {"active": "green", "expired": "yellow", "revoked": "red", "superseded": "blue"}
+
+
+class Context:
+    """Settings, output and services built on first use (status needs no registry)."""
+
+    def __init__(self, settings: Settings, output: Output) -> None:
+        self.settings = settings
+        self.output = output
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = build_services(self.settings)
+        return self._services
+
+    def vault(self) -> VaultService:
+        token, _ = resolve_token(self.settings)
+        return VaultService(self.settings, token)
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._services is not None:
+            self._services.close()
+
+
+# -- Vault status and seal ----------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
+    status = ctx.vault().status()
+    if ctx.output.json_mode:
+        ctx.output.json({**status.model_dump(mode="json"), "state": status.state})
+    else:
+        render_status(ctx.output, status)
+    if not status.reachable or status.error:
+        return 1
+    return 2 if status.sealed else 0
+
+
+def render_status(out: Output, status: SealStatus) -> None:
+    colour = {"unsealed": "green", "standby": "yellow"}.get(status.state, "red")
+    out.fields(
+        [
+            ("Address", status.address),
+            ("State", Text(status.state, style=f"bold {colour}")),
+            ("Initialized", status.initialized),
+            ("Sealed", status.sealed),
+            (
+                "Unseal progress",
+                f"{status.progress}/{status.threshold} (of {status.shares} shares)",
+            ),
+            ("Version", status.version),
+            ("Storage", status.storage_type),
+            ("Cluster", status.cluster_name),
+            ("HA mode", status.ha_mode),
+        ]
+    )
+    if status.error:
+        out.line(status.error, style="red")
+
+
+def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
+    result = ctx.vault().initialize(args.shares, args.threshold)
+    secrets = {
+        "keys": [k.get_secret_value() for k in result.keys],
+        "keys_base64": [k.get_secret_value() for k in result.keys_base64],
+        "root_token": result.root_token.get_secret_value(),
+    }
+    if ctx.output.json_mode:
+        ctx.output.json(secrets)
+        return EXIT_OK
+    ctx.output.warn(
+        "Shown ONCE and stored nowhere: give each key share to a different person and keep the "
+        f"root token safe. {args.threshold} of {args.shares} shares unseal Vault."
+    )
+    for number, key in enumerate(secrets["keys"], start=1):
+        ctx.output.line(f"Unseal key {number}: {key}")
+    ctx.output.line(f"Root token: {secrets['root_token']}")
+    return EXIT_OK
+
+
+def _read_unseal_key(given: str | None) -> str:
+    if given:
+        return given
+    if sys.stdin.isatty():
+        return getpass.getpass("Unseal key (hidden): ")
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise InvalidInput("no unseal key given (argument, prompt or standard input)")
+    return line
+
+
+def cmd_unseal(args: argparse.Namespace, ctx: Context) -> int:
+    status = ctx.vault().unseal(_read_unseal_key(args.key))
+    if ctx.output.json_mode:
+        ctx.output.json({**status.model_dump(mode="json"), "state": status.state})
+    elif status.sealed:
+        ctx.output.line(f"Still sealed: {status.progress} of {status.threshold} shares given")
+    else:
+        ctx.output.line("Unsealed.", style="green")
+    return EXIT_OK
+
+
+def cmd_seal(args: argparse.Namespace, ctx: Context) -> int:
+    vault = ctx.vault()
+    if not vault.has_token:
+        raise InvalidInput("sealing needs a token: set VAULT_TOKEN")
+    status = vault.seal()
+    if ctx.output.json_mode:
+        ctx.output.json({**status.model_dump(mode="json"), "state": status.state})
+    else:
+        ctx.output.line("Sealed.", style="yellow")
+    return EXIT_OK
+
+
+# -- keys ------------------------------------------------------------------------------------------
+
+
+def render_key(out: Output, key: KeyInfo) -> None:
+    out.fields(
+        [
+            ("Key", key.name),
+            ("Type", key.type),
+            ("Latest version", key.latest_version),
+            ("Min decryption version", key.min_decryption_version),
+        ]
+    )
+    out.table(["Version", "Created"], [(v.version, v.creation_time) for v in key.versions])
+
+
+def cmd_keys(args: argparse.Namespace, ctx: Context) -> int:
+    vault = ctx.services.vault
+    if args.keys_command == "create":
+        key, created = vault.create_key(args.type)
+        if ctx.output.json_mode:
+            ctx.output.json({"created": created, "key": key})
+            return EXIT_OK
+        if not created and key.type != args.type:
+            ctx.output.warn(f"key {key.name} already exists as {key.type}; left unchanged")
+        ctx.output.line("Created." if created else "Already present.")
+    elif args.keys_command == "rotate":
+        key = vault.rotate_key()
+        if not ctx.output.json_mode:
+            ctx.output.line(f"Rotated: new licenses are signed with v{key.latest_version}.")
+    else:
+        key = vault.read_key()
+    if ctx.output.json_mode:
+        ctx.output.json(key)
+    else:
+        render_key(ctx.output, key)
+    return EXIT_OK
+
+
+# -- licenses ------------------------------------------------------------------------------------
+
+
+def _report_license(ctx: Context, license_: License, out: Path | None, verb: str) -> None:
+    if out is not None:
+        write_license_file(out, license_)
+    if ctx.output.json_mode:
+        ctx.output.json({"success": True, "license": license_.document()})
+        return
+    ctx.output.line(f"{verb} license {license_.license_id} for ", license_.customer)
+    ctx.output.fields(
+        [
+            ("Modules", license_.modules),
+            ("Expires", license_.expires_at),
+            ("Key", f"{license_.key_name} v{license_.key_version} ({license_.alg})"),
+            ("File", str(out) if out else "not written (use --out FILE)"),
+        ]
+    )
+
+
+def cmd_issue(args: argparse.Namespace, ctx: Context) -> int:
+    request = LicenseRequest.build(
+        args.customer, args.modules, args.expires, parse_meta_pairs(args.meta)
+    )
+    license_ = ctx.services.licenses.issue(request)
+    _report_license(ctx, license_, args.out, "Issued")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace, ctx: Context) -> int:
+    document = read_license_file(args.file)
+    result = ctx.services.licenses.validate(document)
+    if ctx.output.json_mode:
+        ctx.output.json(result)
+    else:
+        render_validation(ctx.output, result)
+    return EXIT_OK if result.valid else EXIT_REFUSED
+
+
+def render_validation(out: Output, result: ValidationResult) -> None:
+    verdict = Text("VALID", style="bold green") if result.valid else Text("INVALID", "bold red")
+    out.fields(
+        [
+            ("Verdict", verdict),
+            ("License", result.license.get("license_id")),
+            ("Customer", result.license.get("customer")),
+            ("Signature", "valid" if result.signature_valid else "INVALID"),
+            ("Expires", f"{result.license.get('expires_at')} ({result.days_until_expiry} days)"),
+            ("Status", result.status),
+        ]
+    )
+    for reason in result.reasons:
+        out.line("  x ", reason, style="red")
+    for warning in result.warnings:
+        out.line("  ! ", warning, style="yellow")
+
+
+def cmd_renew(args: argparse.Namespace, ctx: Context) -> int:
+    license_ = ctx.services.licenses.renew(
+        args.target, args.expires, args.add_module, parse_meta_pairs(args.meta)
+    )
+    _report_license(ctx, license_, args.out, "Renewed as")
+    return EXIT_OK
+
+
+def cmd_revoke(args: argparse.Namespace, ctx: Context) -> int:
+    effective = parse_moment(args.effective, "effective date") if args.effective else None
+    result = ctx.services.licenses.revoke(args.license_id, args.reason, effective)
+    if ctx.output.json_mode:
+        ctx.output.json({"success": True, **result.model_dump(mode="json")})
+    elif result.effective_now:
+        ctx.output.line(f"Revoked {result.license_id}.")
+    else:
+        ctx.output.line(f"{result.license_id} will be revoked on {result.effective_at}.")
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    try:
+        query = ListQuery(
+            customer=args.customer,
+            status=args.status,
+            module=args.module,
+            expiring_within=args.expiring_within,
+            limit=args.limit,
+            offset=args.offset,
+        )
+    except ValueError as exc:
+        raise InvalidInput(f"bad list filter: {exc.errors()[0]['msg']}") from exc  # type: ignore[attr-defined]
+    result = ctx.services.licenses.list(query)
+    if ctx.output.json_mode:
+        ctx.output.json(
+            {
+                "licenses": [r.document | {"status": r.status} for r in result.licenses],
+                "total": result.total,
+            }
+        )
+        return EXIT_OK
+    rows = [
+        (
+            r.license_id,
+            r.customer,
+            r.modules,
+            format_ts(r.expires_at)[:10],
+            Text(r.status, style=STATUS_STYLE[r.status]),
+            f"v{r.key_version}",
+        )
+        for r in result.licenses
+    ]
+    ctx.output.table(["License", "Customer", "Modules", "Expires", "Status", "Key"], rows)
+    shown = f"{query.offset + 1}-{query.offset + len(rows)}" if rows else "0"
+    ctx.output.line(f"{shown} of {result.total}")
+    return EXIT_OK
+
+
+def cmd_batch(args: argparse.Namespace, ctx: Context) -> int:
+    entries, errors = read_batch_file(args.file)
+    service = ctx.services.licenses
+    if ctx.output.json_mode or not sys.stderr.isatty():
+        result = service.batch_issue(entries)
+    else:
+        result = _batch_with_progress(service.batch_issue, entries)
+    result.errors = sorted([*errors, *result.errors], key=lambda e: e.row)
+    if ctx.output.json_mode:
+        ctx.output.json(result)
+    else:
+        _render_batch(ctx.output, result)
+    if result.aborted:
+        return EXIT_VAULT
+    return EXIT_OK if not result.errors else EXIT_REFUSED
+
+
+def _batch_with_progress(run: Callable[..., BatchResult], entries: list[Any]) -> BatchResult:
+    columns = [
+        *Progress.get_default_columns()[:1],
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("Issuing", total=len(entries))
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return run(entries, progress=update)
+
+
+def _render_batch(out: Output, result: BatchResult) -> None:
+    out.line(f"Issued {len(result.issued)} licenses, rejected {len(result.errors)} rows.")
+    for error in result.errors[:50]:
+        out.line(f"  row {error.row}: ", error.error, style="red")
+    if len(result.errors) > 50:
+        out.line(f"  ... and {len(result.errors) - 50} more (use --json for all)")
+    if result.aborted:
+        out.line(f"Stopped early: {result.aborted}", style="red")
+
+
+def cmd_audit(args: argparse.Namespace, ctx: Context) -> int:
+    _ = ctx.services  # opens the registry
+    events, total = audit.list_events(license_id=args.license, action=args.action, limit=args.limit)
+    if ctx.output.json_mode:
+        ctx.output.json({"events": events, "total": total})
+        return EXIT_OK
+    ctx.output.table(
+        ["#", "Time", "Action", "License", "Actor", "Details"],
+        [(e.id, format_ts(e.at), e.action, e.license_id, e.actor, e.details) for e in events],
+    )
+    return EXIT_OK
+
+
+# -- local server --------------------------------------------------------------------------------
+
+
+def cmd_local(args: argparse.Namespace, ctx: Context) -> int:
+    if args.local_command == "start":
+        progress = (lambda _m: None) if ctx.output.json_mode else ctx.output.line
+        info = local_server.start(ctx.settings, port=args.port, on_progress=progress)
+    elif args.local_command == "stop":
+        info = local_server.stop(ctx.settings)
+    else:
+        info = local_server.status(ctx.settings)
+    if ctx.output.json_mode:
+        ctx.output.json(info)
+    else:
+        ctx.output.fields(
+            [
+                (name.replace("_", " ").capitalize(), value)
+                for name, value in info.model_dump(mode="json").items()
+            ]
+        )
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
+    "status": cmd_status,
+    "init": cmd_init,
+    "unseal": cmd_unseal,
+    "seal": cmd_seal,
+    "keys": cmd_keys,
+    "issue": cmd_issue,
+    "validate": cmd_validate,
+    "renew": cmd_renew,
+    "revoke": cmd_revoke,
+    "list": cmd_list,
+    "batch": cmd_batch,
+    "audit": cmd_audit,
+    "local": cmd_local,
+}

@@ -1,0 +1,1 @@
+"""The Textual console. Only modules in this package may import textual."""

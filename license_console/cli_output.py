@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,6 +18,10 @@ from license_console.errors import LicenseConsoleError
 def to_jsonable(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
     return value
 
 
@@ -25,7 +30,9 @@ class Output:
 
     def __init__(self, json_mode: bool) -> None:
         self.json_mode = json_mode
-        self.console = Console(highlight=False, soft_wrap=True)
+        # Piped output is for grep and other tools: never wrap a row into two lines.
+        width = None if sys.stdout.isatty() else 1000
+        self.console = Console(highlight=False, soft_wrap=True, width=width)
         self.err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
     def json(self, value: Any) -> None:
@@ -53,8 +60,9 @@ class Output:
 
     def table(self, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         table = Table(header_style="bold", box=None, pad_edge=False)
-        for header in headers:
-            table.add_column(header, overflow="fold")  # never elide an id someone must copy
+        for index, header in enumerate(headers):
+            # The first column holds ids someone must copy: never wrapped, never elided.
+            table.add_column(header, overflow="fold", no_wrap=index == 0)
         for row in rows:
             table.add_row(*(c if isinstance(c, Text) else Text(_plain(c)) for c in row))
         self.console.print(table)

@@ -180,12 +180,14 @@ def _like_pattern(text: str) -> str:
 
 
 def _contains(field: pw.Field, text: str) -> pw.Expression:
-    return pw.Expression(field, "LIKE", pw.NodeList((_like_pattern(text), pw.SQL("ESCAPE '\\'"))))
+    return pw.Expression(
+        field, pw.OP.ILIKE, pw.NodeList((_like_pattern(text), pw.SQL("ESCAPE '\\'")))
+    )
 
 
 def _starts(field: pw.Field, text: str) -> pw.Expression:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return pw.Expression(field, "LIKE", pw.NodeList((f"{escaped}%", pw.SQL("ESCAPE '\\'"))))
+    return pw.Expression(field, pw.OP.ILIKE, pw.NodeList((f"{escaped}%", pw.SQL("ESCAPE '\\'"))))
 
 
 def open_database(location: str) -> pw.Database:

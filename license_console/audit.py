@@ -41,7 +41,7 @@ def event_hash(
     details: dict[str, Any],
     prev_hash: str,
 ) -> str:
-    payload = {
+    payload: dict[str, Any] = {
         "id": event_id,
         "at": format_ts(at),
         "action": action,

@@ -320,7 +320,7 @@ class LicenseService:
     # -- list ----------------------------------------------------------------------------------
 
     def list(self, query: ListQuery) -> ListResult:
-        return self.registry.list(query, self.clock())
+        return self.registry.query(query, self.clock())
 
     def get(self, license_id: str) -> LicenseRecord:
         return self.registry.get(license_id, self.clock())

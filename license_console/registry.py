@@ -91,6 +91,7 @@ class AuditCheckpoint(_Model):
     event_id = pw.IntegerField(index=True)
     hash = pw.CharField(max_length=64)
     at = pw.DateTimeField()
+    key_name = pw.CharField(max_length=128, null=True)  # null: the console's configured key
     key_version = pw.IntegerField()
     alg = pw.CharField(max_length=64)
     signature = pw.TextField()
@@ -226,6 +227,11 @@ class Registry:
     def _migrate(self) -> None:
         with self.db.atomic():
             self.db.create_tables(MODELS, safe=True)
+            columns = {c.name for c in self.db.get_columns("audit_checkpoints")}
+            if "key_name" not in columns:  # registries created before checkpoints were signed
+                self.db.execute_sql(
+                    "ALTER TABLE audit_checkpoints ADD COLUMN key_name VARCHAR(128)"
+                )
             row = SchemaInfo.get_or_none(SchemaInfo.key == "schema_version")
             if row is None:
                 SchemaInfo.create(key="schema_version", value=str(SCHEMA_VERSION))
@@ -293,7 +299,7 @@ class Registry:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def _base(self) -> pw.ModelSelect:
+    def _base(self) -> pw.ModelSelect[LicenseRow]:
         return LicenseRow.select(LicenseRow, Revocation).join(
             Revocation, pw.JOIN.LEFT_OUTER, on=(Revocation.license == LicenseRow.license_id)
         )
@@ -315,7 +321,7 @@ class Registry:
         row = self._base().where(LicenseRow.license_id == license_id).first()
         return _record(row, now) if row is not None else None
 
-    def list(self, query: ListQuery, now: datetime) -> ListResult:
+    def query(self, query: ListQuery, now: datetime) -> ListResult:
         select = self._base().where(*self._conditions(query, now))
         total = select.count()
         field = getattr(LicenseRow, query.sort)
@@ -323,9 +329,9 @@ class Registry:
         rows = select.order_by(*order).limit(query.limit).offset(query.offset)
         return ListResult(licenses=[_record(r, now) for r in rows], total=total)
 
-    def _conditions(self, query: ListQuery, now: datetime) -> list[pw.Expression]:
+    def _conditions(self, query: ListQuery, now: datetime) -> list[pw.Node]:
         db_now = to_db_time(now)
-        conditions: list[pw.Expression] = [pw.SQL("1 = 1")]
+        conditions: list[pw.Node] = [pw.SQL("1 = 1")]
         if query.customer:
             conditions.append(_contains(LicenseRow.customer_key, query.customer.casefold()))
         if query.search:

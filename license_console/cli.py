@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     local = add("local", "the embedded local OpenBao server (development and evaluation)")
     local_sub = local.add_subparsers(dest="local_command", metavar="ACTION", required=True)
     p = local_sub.add_parser("start", help="start, initialise and unseal it", parents=[common])
-    p.add_argument("--port", type=int, default=8200)
+    p.add_argument("--port", type=int, help="default: the last used port, else 8200")
     local_sub.add_parser("stop", help="stop it", parents=[common])
     local_sub.add_parser("status", help="what runs where", parents=[common])
     return parser

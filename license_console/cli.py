@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     keys_sub.add_parser(
         "rotate", help="add a new key version; new licenses use it", parents=[common]
     )
+    p = keys_sub.add_parser(
+        "export",
+        help="public keys as a labelled PEM key ring for offline verification",
+        parents=[common],
+    )
+    p.add_argument("--out", type=Path, metavar="FILE", help="default: standard output")
+    p.add_argument("--version", type=int, metavar="N", help="only this key version")
 
     p = add("issue", "issue and sign a license")
     p.add_argument("--customer", required=True)
@@ -79,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("validate", "validate a license file (signature, expiry, revocation)")
     p.add_argument("file", type=Path)
+    p.add_argument(
+        "--offline", action="store_true", help="no Vault, no registry: only --public-key"
+    )
+    p.add_argument("--public-key", type=Path, metavar="FILE", help="key ring from keys export")
+    p.add_argument(
+        "--revocations", type=Path, metavar="FILE", help="signed list from revocations export"
+    )
 
     p = add("renew", "issue a renewal that supersedes a license")
     p.add_argument("target", metavar="FILE|LICENSE_ID")
@@ -103,10 +117,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("batch", "issue many licenses from a CSV or JSON file")
     p.add_argument("file", type=Path)
 
-    p = add("audit", "the audit trail, newest first")
+    p = add("audit", "the audit trail: list (newest first), verify the chain, checkpoint it")
+    p.add_argument(
+        "audit_command",
+        nargs="?",
+        default="list",
+        choices=("list", "verify", "checkpoint"),
+        metavar="list|verify|checkpoint",
+        help="list (default); verify: exit 1 if tampered; checkpoint: sign the head now",
+    )
     p.add_argument("--license", metavar="ID")
     p.add_argument("--action")
     p.add_argument("--limit", type=int, default=50)
+    p.add_argument(
+        "--public-key", type=Path, metavar="FILE", help="verify: check checkpoints offline"
+    )
+
+    p = add("revocations", "signed revocation lists for offline verifiers")
+    rev_sub = p.add_subparsers(dest="revocations_command", metavar="ACTION", required=True)
+    p = rev_sub.add_parser("export", help="write a list signed through Transit", parents=[common])
+    p.add_argument("--out", type=Path, metavar="FILE", required=True)
+    p.add_argument(
+        "--valid-days", type=int, default=7, metavar="N", help="next_update = now + N days"
+    )
 
     local = add("local", "the embedded local OpenBao server (development and evaluation)")
     local_sub = local.add_subparsers(dest="local_command", metavar="ACTION", required=True)

@@ -13,7 +13,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.text import Text
 
-from license_console import audit, local_server
+from license_console import audit, cli_trust, local_server
 from license_console.batch_file import read_batch_file
 from license_console.cli_output import Output
 from license_console.config import Settings
@@ -25,6 +25,7 @@ from license_console.licenses import (
     parse_meta_pairs,
     parse_moment,
 )
+from license_console.offline import validate_offline
 from license_console.operations import (
     BatchResult,
     ValidationResult,
@@ -53,8 +54,8 @@ class Context:
         return self._services
 
     def vault(self) -> VaultService:
-        token, _ = resolve_token(self.settings)
-        return VaultService(self.settings, token)
+        token, source = resolve_token(self.settings)
+        return VaultService(self.settings, token, token_source=source)
 
     def __enter__(self) -> Context:
         return self
@@ -172,9 +173,11 @@ def render_key(out: Output, key: KeyInfo) -> None:
 
 
 def cmd_keys(args: argparse.Namespace, ctx: Context) -> int:
+    if args.keys_command == "export":
+        return cli_trust.cmd_keys_export(args, ctx)
     vault = ctx.services.vault
     if args.keys_command == "create":
-        key, created = vault.create_key(args.type)
+        key, created = ctx.services.licenses.create_key(args.type)
         if ctx.output.json_mode:
             ctx.output.json({"created": created, "key": key})
             return EXIT_OK
@@ -182,7 +185,7 @@ def cmd_keys(args: argparse.Namespace, ctx: Context) -> int:
             ctx.output.warn(f"key {key.name} already exists as {key.type}; left unchanged")
         ctx.output.line("Created." if created else "Already present.")
     elif args.keys_command == "rotate":
-        key = vault.rotate_key()
+        key = ctx.services.licenses.rotate_key()
         if not ctx.output.json_mode:
             ctx.output.line(f"Rotated: new licenses are signed with v{key.latest_version}.")
     else:
@@ -224,8 +227,16 @@ def cmd_issue(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, ctx: Context) -> int:
-    document = read_license_file(args.file)
-    result = ctx.services.licenses.validate(document)
+    if args.offline:
+        if args.public_key is None:
+            raise InvalidInput("--offline needs --public-key FILE (from `keys export`)")
+        result = validate_offline(
+            args.file, args.public_key, args.revocations, ctx.settings.clock_skew_seconds
+        )
+    elif args.public_key is not None or args.revocations is not None:
+        raise InvalidInput("--public-key and --revocations only apply with --offline")
+    else:
+        result = ctx.services.licenses.validate(read_license_file(args.file))
     if ctx.output.json_mode:
         ctx.output.json(result)
     else:
@@ -312,10 +323,10 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_batch(args: argparse.Namespace, ctx: Context) -> int:
     entries, errors = read_batch_file(args.file)
     service = ctx.services.licenses
-    if ctx.output.json_mode or not sys.stderr.isatty():
+    if ctx.output.json_mode or not ctx.output.err_console.is_terminal:
         result = service.batch_issue(entries)
     else:
-        result = _batch_with_progress(service.batch_issue, entries)
+        result = _batch_with_progress(service.batch_issue, entries, ctx.output)
     result.errors = sorted([*errors, *result.errors], key=lambda e: e.row)
     if ctx.output.json_mode:
         ctx.output.json(result)
@@ -326,14 +337,17 @@ def cmd_batch(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_OK if not result.errors else EXIT_REFUSED
 
 
-def _batch_with_progress(run: Callable[..., BatchResult], entries: list[Any]) -> BatchResult:
+def _batch_with_progress(
+    run: Callable[..., BatchResult], entries: list[Any], out: Output
+) -> BatchResult:
+    """A bar on stderr, so stdout stays the result alone."""
     columns = [
         *Progress.get_default_columns()[:1],
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     ]
-    with Progress(*columns, transient=True) as progress:
+    with Progress(*columns, transient=True, console=out.err_console) as progress:
         task = progress.add_task("Issuing", total=len(entries))
 
         def update(done: int, total: int) -> None:
@@ -353,6 +367,10 @@ def _render_batch(out: Output, result: BatchResult) -> None:
 
 
 def cmd_audit(args: argparse.Namespace, ctx: Context) -> int:
+    if args.audit_command == "verify":
+        return cli_trust.cmd_audit_verify(args, ctx)
+    if args.audit_command == "checkpoint":
+        return cli_trust.cmd_audit_checkpoint(args, ctx)
     _ = ctx.services  # opens the registry
     events, total = audit.list_events(license_id=args.license, action=args.action, limit=args.limit)
     if ctx.output.json_mode:
@@ -401,5 +419,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "list": cmd_list,
     "batch": cmd_batch,
     "audit": cmd_audit,
+    "revocations": cli_trust.cmd_revocations,
     "local": cmd_local,
 }

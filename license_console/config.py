@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     clock_skew_seconds: int = Field(
         300, validation_alias=_env("LICENSE_CONSOLE_CLOCK_SKEW", "clock_skew_seconds")
     )
+    # Sign the audit chain's head after an operation once this many events are unsigned; 0 = never.
+    audit_checkpoint_every: int = Field(
+        100,
+        ge=0,
+        validation_alias=_env("LICENSE_CONSOLE_AUDIT_CHECKPOINT_EVERY", "audit_checkpoint_every"),
+    )
 
     @field_validator("vault_addr")
     @classmethod

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from license_console import audit
+from license_console import audit, audit_chain
 from license_console.config import Settings
 from license_console.errors import (
     InvalidInput,
@@ -155,7 +155,27 @@ class LicenseService:
         with self.registry.write():
             self.registry.add_license(license_.document())
             audit.record("issue", actor, license_.license_id, _summary(license_), self.clock())
+        audit_chain.checkpoint_if_due(self.vault)
         return license_
+
+    # -- the signing key -----------------------------------------------------------------------
+
+    def create_key(self, key_type: str = "ed25519") -> tuple[KeyInfo, bool]:
+        """Create the signing key if it is missing; the creation is audited, a no-op is not."""
+        key, created = self.vault.create_key(key_type)
+        if created:
+            with self.registry.write():
+                details = {"key": key.name, "type": key.type}
+                audit.record("key-create", self.vault.whoami(), None, details, self.clock())
+        return key, created
+
+    def rotate_key(self) -> KeyInfo:
+        """Add a key version: new licenses use it, old ones keep verifying."""
+        key = self.vault.rotate_key()
+        with self.registry.write():
+            details = {"key": key.name, "latest_version": key.latest_version}
+            audit.record("key-rotate", self.vault.whoami(), None, details, self.clock())
+        return key
 
     # -- validate ------------------------------------------------------------------------------
 
@@ -203,6 +223,7 @@ class LicenseService:
         details = {"valid": result.valid, "reasons": result.reasons}
         with self.registry.write():
             audit.record("validate", self.vault.whoami(), license_id, details, self.clock())
+        audit_chain.checkpoint_if_due(self.vault)
 
     def _check_signature(self, doc: dict[str, Any], license_: License, reasons: list[str]) -> bool:
         signature = license_.signature or ""
@@ -286,6 +307,7 @@ class LicenseService:
             details = {**_summary(new), "renewed_from": old.license_id}
             audit.record("renew", actor, new.license_id, details, now)
             audit.record("supersede", actor, old.license_id, {"by": new.license_id}, now)
+        audit_chain.checkpoint_if_due(self.vault)
         return new
 
     # -- revoke --------------------------------------------------------------------------------
@@ -306,10 +328,14 @@ class LicenseService:
             )
         effective_at = effective or now
         actor = self.vault.whoami()
+        # Only the registry changes, so Vault would never refuse: ask it whether this token may
+        # sign, since revocations end up in the signed revocation list.
+        self.vault.require_signing("revoke licenses")
         with self.registry.write():
             self.registry.add_revocation(record.license_id, reason, effective_at, actor, now)
             details = {"reason": reason, "effective_at": format_ts(effective_at)}
             audit.record("revoke", actor, record.license_id, details, now)
+        audit_chain.checkpoint_if_due(self.vault)
         return RevokeResult(
             license_id=record.license_id,
             reason=reason,
@@ -369,6 +395,7 @@ class LicenseService:
                 progress(done, len(requests))
         result.errors.sort(key=lambda e: e.row)
         self._audit_batch(result, actor)
+        audit_chain.checkpoint_if_due(self.vault)
         return result
 
     def _issue_chunk(

@@ -12,25 +12,27 @@ from license_console.vault import VaultService
 
 
 def resolve_token(settings: Settings) -> tuple[str | None, str]:
-    """The token and where it came from, in the Vault CLI's order, then our own stores.
+    """The token and where it came from.
 
-    VAULT_TOKEN, then ~/.vault-token, then a token remembered in the keyring for this address
-    (the Connect screen), then the embedded local server's root token when the address is its.
+    VAULT_TOKEN wins, as in the Vault CLI. Then the stores tied to this address: the embedded
+    local server's root token when the address is its, a token remembered in the keyring for
+    this address (the Connect screen). Last ~/.vault-token, which `vault login` (and `bao server
+    -dev`) write for whatever server was used last, so it must not shadow an address-specific one.
     """
     if settings.vault_token is not None and settings.vault_token.get_secret_value():
         return settings.vault_token.get_secret_value(), "VAULT_TOKEN"
+    if local_server.local_address(settings) == settings.vault_addr:
+        credentials = secret_store.local_credentials(settings.data_dir)
+        if credentials is not None:
+            return credentials.root_token.get_secret_value(), "the local server"
+    remembered = secret_store.remembered_token(settings.data_dir, settings.vault_addr)
+    if remembered:
+        return remembered, "the keyring"
     path = token_file()
     if path.is_file():
         token = path.read_text(encoding="utf-8").strip()
         if token:
             return token, str(path)
-    remembered = secret_store.remembered_token(settings.data_dir, settings.vault_addr)
-    if remembered:
-        return remembered, "keyring"
-    if local_server.local_address(settings) == settings.vault_addr:
-        credentials = secret_store.local_credentials(settings.data_dir)
-        if credentials is not None:
-            return credentials.root_token.get_secret_value(), "local server"
     return None, "none"
 
 
@@ -52,7 +54,7 @@ def build_services(settings: Settings, token: str | None = None) -> Services:
     source = "given"
     if token is None:
         token, source = resolve_token(settings)
-    vault = VaultService(settings, token)
+    vault = VaultService(settings, token, token_source=source)
     registry = Registry(settings.database)
     return Services(
         settings=settings,

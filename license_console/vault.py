@@ -178,8 +178,11 @@ def _vault_message(exc: hx.VaultError) -> str:
 class VaultService:
     """One Vault connection: status, seal operations, the Transit key, sign and verify."""
 
-    def __init__(self, settings: Settings, token: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, token: str | None = None, token_source: str = "given"
+    ) -> None:
         self.settings = settings
+        self.token_source = token_source
         self.address = settings.vault_addr
         self.client = hvac.Client(
             url=settings.vault_addr,
@@ -220,10 +223,7 @@ class VaultService:
                 details=_vault_message(exc),
             ) from exc
         except (hx.Forbidden, hx.Unauthorized) as exc:
-            raise PermissionDenied(
-                f"permission denied: the token may not {what} (check VAULT_TOKEN and its policies)",
-                details=_vault_message(exc),
-            ) from exc
+            raise PermissionDenied(self._denied(what), details=_vault_message(exc)) from exc
         except hx.InvalidPath as exc:
             if key_path:
                 raise KeyMissing(
@@ -246,6 +246,17 @@ class VaultService:
             raise VaultError(
                 f"Vault failed to {what}: {_vault_message(exc)}", details=_vault_message(exc)
             ) from exc
+
+    def _denied(self, what: str) -> str:
+        if not self.client.token:
+            return (
+                f"permission denied: no Vault token to {what}; set VAULT_TOKEN, run `vault "
+                "login`, or start the local server"
+            )
+        return (
+            f"permission denied: the token (from {self.token_source}) may not {what}; "
+            "check that it is current and that its policies allow it"
+        )
 
     def _transit(self, op: str) -> str:
         return f"/v1/{self.settings.transit_mount}/{op}/{self.settings.key_name}"
@@ -358,6 +369,23 @@ class VaultService:
                 f"{self._key_path()}/config", json={"min_decryption_version": version}
             )
         return self.read_key()
+
+    def require_signing(self, what: str) -> None:
+        """Refuse, as a denied sign would, unless this token may sign with the license key.
+
+        For actions that change only the registry but carry the authority's word (revoke):
+        without this check, any token that can look itself up could revoke.
+        """
+        path = f"{self.settings.transit_mount}/sign/{self.settings.key_name}"
+        with self._errors(f"check whether it may {what}"):
+            answer = self.client.adapter.post("/v1/sys/capabilities-self", json={"paths": [path]})
+        data = answer.get("data", answer) if isinstance(answer, dict) else {}
+        capabilities = set(data.get(path) or data.get("capabilities") or [])
+        if not capabilities & {"root", "update"}:
+            raise PermissionDenied(
+                f"permission denied: the token may not {what} (its policies do not allow "
+                f"signing with {self.settings.key_name!r})"
+            )
 
     # -- sign and verify ---------------------------------------------------------------------
 

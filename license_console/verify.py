@@ -30,9 +30,9 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -41,15 +41,23 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 # --- RFC 8785 JSON Canonicalization Scheme --------------------------------------------------------
 
 MAX_SAFE_INTEGER = 2**53 - 1
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
-            "\t": "\\t"}
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 
 
 def _jcs_string(value: str) -> str:
     """Escape only what RFC 8785 demands; other control characters become lowercase \\u00xx."""
     escaped = _NEEDS_ESCAPE.sub(
-        lambda match: _ESCAPES.get(match.group(0)) or f"\\u{ord(match.group(0)):04x}", value)
+        lambda match: _ESCAPES.get(match.group(0)) or f"\\u{ord(match.group(0)):04x}", value
+    )
     return f'"{escaped}"'
 
 
@@ -122,9 +130,12 @@ def canonical_bytes(license: dict[str, Any]) -> bytes:  # noqa: A002 - name fixe
 
 # --- Algorithms and public keys -------------------------------------------------------------------
 
-PublicKey = Union[ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey]
+PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
 _CURVES: dict[str, tuple[type[ec.EllipticCurve], str]] = {
     "ecdsa-p256+sha2-256": (ec.SECP256R1, "sha256"),
     "ecdsa-p384+sha2-384": (ec.SECP384R1, "sha384"),
@@ -132,7 +143,8 @@ _CURVES: dict[str, tuple[type[ec.EllipticCurve], str]] = {
 }
 SUPPORTED_ALGS = frozenset(
     ["ed25519", *_CURVES]
-    + [f"rsa-{scheme}-{digest}" for scheme in ("pss", "pkcs1v15") for digest in _HASHES])
+    + [f"rsa-{scheme}-{digest}" for scheme in ("pss", "pkcs1v15") for digest in _HASHES]
+)
 ANY_KEY: tuple[str, int] = ("*", 0)
 """Key-ring slot of a single unlabelled PEM: it stands for every key name and version."""
 
@@ -156,15 +168,15 @@ KeyRing = Mapping[tuple[str, int], PublicKeyEntry]
 
 def _load_pem(pem: str) -> PublicKey:
     key = serialization.load_pem_public_key(pem.encode("ascii"))
-    if not isinstance(key, (ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey,
-                            rsa.RSAPublicKey)):
+    if not isinstance(key, (ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey)):
         raise ValueError(f"unsupported public key type {type(key).__name__}")
     return key
 
 
 def _spki_pem(key: PublicKey) -> str:
-    return key.public_bytes(serialization.Encoding.PEM,
-                            serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
 
 
 def key_type_of(key: PublicKey) -> str:
@@ -185,8 +197,9 @@ def public_key_pem_from_transit(key_type: str, public_key: str) -> str:
     if public_key.lstrip().startswith("-----BEGIN"):
         key: PublicKey = _load_pem(public_key)
     else:
-        key = ed25519.Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key,
-                                                                          validate=True))
+        key = ed25519.Ed25519PublicKey.from_public_bytes(
+            base64.b64decode(public_key, validate=True)
+        )
     if key_type_of(key) != key_type:
         raise ValueError(f"Transit said {key_type} but the key is {key_type_of(key)}")
     return _spki_pem(key)
@@ -196,8 +209,11 @@ def format_public_keys(keys: list[PublicKeyEntry]) -> str:
     """Write a key ring that :func:`load_public_keys` reads back."""
     lines = ["# License Console public keys"]
     for entry in sorted(keys, key=lambda e: (e.key_name, e.version)):
-        lines += [f"# key: {entry.key_name}", f"# type: {entry.key_type}",
-                  f"# version: {entry.version}"]
+        lines += [
+            f"# key: {entry.key_name}",
+            f"# type: {entry.key_type}",
+            f"# version: {entry.version}",
+        ]
         if entry.created:
             lines.append(f"# created: {entry.created}")
         lines.append(_spki_pem(entry.public_key()).strip())
@@ -239,10 +255,13 @@ def _labelled_entry(labels: dict[str, str], key: PublicKey) -> PublicKeyEntry:
         raise ValueError(f"key version {labels['version']!r} is not a positive integer")
     actual = key_type_of(key)
     if labels.get("type", actual) != actual:
-        raise ValueError(f"{labels['key']} v{labels['version']} is labelled {labels['type']} "
-                         f"but holds a {actual} key")
-    return PublicKeyEntry(labels["key"], int(labels["version"]), actual, _spki_pem(key),
-                          labels.get("created"))
+        raise ValueError(
+            f"{labels['key']} v{labels['version']} is labelled {labels['type']} "
+            f"but holds a {actual} key"
+        )
+    return PublicKeyEntry(
+        labels["key"], int(labels["version"]), actual, _spki_pem(key), labels.get("created")
+    )
 
 
 def load_public_keys(text: str) -> dict[tuple[str, int], PublicKeyEntry]:
@@ -313,8 +332,10 @@ def signature_problem(doc: Mapping[str, Any], keys: KeyRing) -> str | None:
     if match is None:
         return "signature is missing or not of the form vault:v<N>:<base64>"
     if int(match.group(1)) != version:
-        return (f"signature was made with key version {match.group(1)} but the document says "
-                f"key_version {version}")
+        return (
+            f"signature was made with key version {match.group(1)} but the document says "
+            f"key_version {version}"
+        )
     entry = keys.get((key_name, version)) or keys.get(ANY_KEY)
     if entry is None:
         return f"no public key for {key_name} version {version}"
@@ -347,7 +368,7 @@ def parse_timestamp(text: Any) -> datetime:
     moment = datetime.fromisoformat(cleaned)
     if moment.tzinfo is None:
         raise ValueError(f"{text!r} has no UTC offset")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 class RevocationListError(ValueError):
@@ -382,8 +403,12 @@ def _revocation_entry(item: Any) -> Revocation:
         effective = parse_timestamp(item.get("effective_at"))
     except ValueError as error:
         raise RevocationListError(f"bad effective_at for {item['license_id']}: {error}") from None
-    return Revocation(item["license_id"], effective, item["effective_at"],
-                      str(item.get("reason") or "no reason given"))
+    return Revocation(
+        item["license_id"],
+        effective,
+        item["effective_at"],
+        str(item.get("reason") or "no reason given"),
+    )
 
 
 def load_revocation_list(doc: Any, keys: KeyRing) -> RevocationList:
@@ -396,13 +421,16 @@ def load_revocation_list(doc: Any, keys: KeyRing) -> RevocationList:
     if not isinstance(doc.get("revocations"), list):
         raise RevocationListError("revocations must be a list")
     try:
-        issued, next_update = parse_timestamp(doc.get("issued_at")), parse_timestamp(
-            doc.get("next_update"))
+        issued, next_update = (
+            parse_timestamp(doc.get("issued_at")),
+            parse_timestamp(doc.get("next_update")),
+        )
     except ValueError as error:
         raise RevocationListError(f"bad issued_at/next_update: {error}") from None
     entries = tuple(_revocation_entry(item) for item in doc["revocations"])
-    return RevocationList(doc["key_name"], doc["key_version"], issued, next_update,
-                          doc["next_update"], entries)
+    return RevocationList(
+        doc["key_name"], doc["key_version"], issued, next_update, doc["next_update"], entries
+    )
 
 
 # --- License verification -------------------------------------------------------------------------
@@ -420,9 +448,11 @@ class OfflineResult:
 
 
 def _field_problems(doc: Mapping[str, Any]) -> list[str]:
-    problems = [f"{name} is missing or not a non-empty string"
-                for name in ("license_id", "customer")
-                if not isinstance(doc.get(name), str) or not doc[name]]
+    problems = [
+        f"{name} is missing or not a non-empty string"
+        for name in ("license_id", "customer")
+        if not isinstance(doc.get(name), str) or not doc[name]
+    ]
     modules = doc.get("modules")
     if not isinstance(modules, list) or not all(isinstance(m, str) for m in modules):
         problems.append("modules is missing or not a list of strings")
@@ -437,11 +467,18 @@ def _timestamp(doc: Mapping[str, Any], name: str, reasons: list[str]) -> datetim
         return None
 
 
-def _check_revocations(license_id: Any, revocations: RevocationList, now: datetime,
-                       reasons: list[str], warnings: list[str]) -> bool:
+def _check_revocations(
+    license_id: Any,
+    revocations: RevocationList,
+    now: datetime,
+    reasons: list[str],
+    warnings: list[str],
+) -> bool:
     if now > revocations.next_update:
-        warnings.append(f"revocation list was due for an update on "
-                        f"{revocations.next_update_text}; fetch a fresh one")
+        warnings.append(
+            f"revocation list was due for an update on "
+            f"{revocations.next_update_text}; fetch a fresh one"
+        )
     revoked = False
     for entry in revocations.for_license(license_id) if isinstance(license_id, str) else []:
         if entry.effective_at <= now:
@@ -452,9 +489,14 @@ def _check_revocations(license_id: Any, revocations: RevocationList, now: dateti
     return revoked
 
 
-def verify_license(doc: Any, keys: KeyRing | str, *, now: datetime | None = None,
-                   clock_skew: timedelta = timedelta(minutes=5),
-                   revocations: RevocationList | None = None) -> OfflineResult:
+def verify_license(
+    doc: Any,
+    keys: KeyRing | str,
+    *,
+    now: datetime | None = None,
+    clock_skew: timedelta = timedelta(minutes=5),
+    revocations: RevocationList | None = None,
+) -> OfflineResult:
     """Check signature, dates and revocation of a license; never raises for a bad document.
 
     ``keys`` is a key ring from :func:`load_public_keys` or its text. ``now`` defaults to the
@@ -464,8 +506,8 @@ def verify_license(doc: Any, keys: KeyRing | str, *, now: datetime | None = None
     if not isinstance(doc, dict):
         return OfflineResult(False, False, False, False, None, ["license is not a JSON object"])
     ring = load_public_keys(keys) if isinstance(keys, str) else keys
-    now = now or datetime.now(timezone.utc)
-    now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(UTC)
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
     reasons = _field_problems(doc)
     warnings: list[str] = []
     problem = signature_problem(doc, ring)
@@ -473,15 +515,18 @@ def verify_license(doc: Any, keys: KeyRing | str, *, now: datetime | None = None
         reasons.insert(0, problem)
     issued, expires = _timestamp(doc, "issued_at", reasons), _timestamp(doc, "expires_at", reasons)
     if issued and issued > now + clock_skew:
-        reasons.append(f"issued_at lies in the future ({doc['issued_at']}); is this machine's "
-                       "clock wrong or was the license forged?")
+        reasons.append(
+            f"issued_at lies in the future ({doc['issued_at']}); is this machine's "
+            "clock wrong or was the license forged?"
+        )
     if issued and expires and expires < issued:
         reasons.append("expires_at is before issued_at")
     expired = bool(expires and now >= expires)
     if expired:
         reasons.append(f"license expired on {doc['expires_at']}")
     revoked = revocations is not None and _check_revocations(
-        doc.get("license_id"), revocations, now, reasons, warnings)
+        doc.get("license_id"), revocations, now, reasons, warnings
+    )
     days = (expires - now) // timedelta(days=1) if expires else None
     return OfflineResult(not reasons, problem is None, expired, revoked, days, reasons, warnings)
 
@@ -502,9 +547,13 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def verify_license_file(path: str | Path, public_key_path: str | Path,
-                        revocations_path: str | Path | None = None, *,
-                        now: datetime | None = None) -> OfflineResult:
+def verify_license_file(
+    path: str | Path,
+    public_key_path: str | Path,
+    revocations_path: str | Path | None = None,
+    *,
+    now: datetime | None = None,
+) -> OfflineResult:
     """Verify a license file against a key-ring file and, optionally, a revocation-list file.
 
     A revocation list that fails its own checks raises RevocationListError rather than being

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +46,17 @@ from license_console.verify import (
 )
 
 KEY_NAME = "license-signing-key"
-NOW = datetime(2027, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
 CURVE_HASH: dict[str, type[hashes.HashAlgorithm]] = {
-    "ecdsa-p256+sha2-256": hashes.SHA256, "ecdsa-p384+sha2-384": hashes.SHA384,
-    "ecdsa-p521+sha2-512": hashes.SHA512}
+    "ecdsa-p256+sha2-256": hashes.SHA256,
+    "ecdsa-p384+sha2-384": hashes.SHA384,
+    "ecdsa-p521+sha2-512": hashes.SHA512,
+}
 
 # ---------------------------------------------------------------------------------------------
 # RFC 8785
@@ -74,8 +79,12 @@ def test_rfc8785_section_3_2_2_sample() -> None:
 
 def test_rfc8785_section_3_2_3_sorting_by_utf16_code_units() -> None:
     source = {
-        "\u20ac": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet With Dagesh",
-        "1": "One", "\U0001f600": "Emoji: Grinning Face", "\u0080": "Control",
+        "\u20ac": "Euro Sign",
+        "\r": "Carriage Return",
+        "\ufb33": "Hebrew Letter Dalet With Dagesh",
+        "1": "One",
+        "\U0001f600": "Emoji: Grinning Face",
+        "\u0080": "Control",
         "\u00f6": "Latin Small Letter O With Diaeresis",
     }
     expected = (
@@ -122,18 +131,38 @@ def test_rfc8785_appendix_b_numbers(bits: str, expected: str) -> None:
     assert jcs_dumps(value) == expected.encode("ascii")
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (1e21, "1e+21"), (1e-7, "1e-7"), (0.000001, "0.000001"), (-0.0, "0"), (100.0, "100"),
-    (2**53 - 1, "9007199254740991"), (-(2**53 - 1), "-9007199254740991"), (True, "true"),
-    (None, "null"), ("\x7f\x1f", '"\x7f\\u001f"'), ((1, 2), "[1,2]"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1e21, "1e+21"),
+        (1e-7, "1e-7"),
+        (0.000001, "0.000001"),
+        (-0.0, "0"),
+        (100.0, "100"),
+        (2**53 - 1, "9007199254740991"),
+        (-(2**53 - 1), "-9007199254740991"),
+        (True, "true"),
+        (None, "null"),
+        ("\x7f\x1f", '"\x7f\\u001f"'),
+        ((1, 2), "[1,2]"),
+    ],
+)
 def test_small_cases(value: Any, expected: str) -> None:
     assert jcs_dumps(value) == expected.encode("utf-8")
 
 
-@pytest.mark.parametrize("value", [
-    float("nan"), float("inf"), float("-inf"), 2**53, -(2**53), [1, 2**64], "\ud800",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        float("nan"),
+        float("inf"),
+        float("-inf"),
+        2**53,
+        -(2**53),
+        [1, 2**64],
+        "\ud800",
+    ],
+)
 def test_values_json_cannot_carry_are_refused(value: Any) -> None:
     with pytest.raises(ValueError):
         jcs_dumps(value)
@@ -146,13 +175,17 @@ def test_non_json_types_are_refused() -> None:
         jcs_dumps({"when": datetime.now()})
 
 
-_TEXT = st.text(st.characters(codec="utf-8") | st.sampled_from([chr(c) for c in range(0x20)]
-                                                               + ['"', "\\", "\x7f", "\u2028"]))
+_TEXT = st.text(
+    st.characters(codec="utf-8")
+    | st.sampled_from([chr(c) for c in range(0x20)] + ['"', "\\", "\x7f", "\u2028"])
+)
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53 - 1), 2**53 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False) | _TEXT,
-    lambda children: st.lists(children, max_size=6) | st.dictionaries(_TEXT, children,
-                                                                       max_size=6),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53 - 1), 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _TEXT,
+    lambda children: st.lists(children, max_size=6) | st.dictionaries(_TEXT, children, max_size=6),
     max_leaves=40,
 )
 
@@ -170,11 +203,19 @@ def test_verify_imports_only_stdlib_and_cryptography() -> None:
     import license_console.verify as verify
 
     tree = ast.parse(Path(verify.__file__).read_text(encoding="utf-8"))
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    outside = {name for name in imported if name.split(".")[0] not in sys.stdlib_module_names
-               and name.split(".")[0] not in ("__future__", "cryptography")}
+    outside = {
+        name
+        for name in imported
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and name.split(".")[0] not in ("__future__", "cryptography")
+    }
     assert outside == set()
 
 
@@ -188,18 +229,28 @@ def test_canonical_bytes_covers_everything_but_signature() -> None:
 # ---------------------------------------------------------------------------------------------
 
 PrivateKey = Any
-ALGS = ["ed25519", "ecdsa-p256+sha2-256", "ecdsa-p384+sha2-384", "ecdsa-p521+sha2-512",
-        "rsa-pss-sha256", "rsa-pss-sha512", "rsa-pkcs1v15-sha256", "rsa-pkcs1v15-sha384"]
+ALGS = [
+    "ed25519",
+    "ecdsa-p256+sha2-256",
+    "ecdsa-p384+sha2-384",
+    "ecdsa-p521+sha2-512",
+    "rsa-pss-sha256",
+    "rsa-pss-sha512",
+    "rsa-pkcs1v15-sha256",
+    "rsa-pkcs1v15-sha384",
+]
 
 
 @pytest.fixture(scope="module")
 def private_keys() -> dict[str, PrivateKey]:
     """One private key per alg; RSA is generated once because it is slow."""
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    keys: dict[str, PrivateKey] = {"ed25519": ed25519.Ed25519PrivateKey.generate(),
-                                   "ecdsa-p256+sha2-256": ec.generate_private_key(ec.SECP256R1()),
-                                   "ecdsa-p384+sha2-384": ec.generate_private_key(ec.SECP384R1()),
-                                   "ecdsa-p521+sha2-512": ec.generate_private_key(ec.SECP521R1())}
+    keys: dict[str, PrivateKey] = {
+        "ed25519": ed25519.Ed25519PrivateKey.generate(),
+        "ecdsa-p256+sha2-256": ec.generate_private_key(ec.SECP256R1()),
+        "ecdsa-p384+sha2-384": ec.generate_private_key(ec.SECP384R1()),
+        "ecdsa-p521+sha2-512": ec.generate_private_key(ec.SECP521R1()),
+    }
     keys.update({alg: rsa_key for alg in ALGS if alg.startswith("rsa-")})
     return keys
 
@@ -219,30 +270,43 @@ def raw_sign(private_key: PrivateKey, alg: str, data: bytes, *, salt: int | None
 
 def license_doc(alg: str = "ed25519", **changes: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "license_id": "01JEZ7Q6W3B5N8K2M4P6R8T0VX", "customer": "Acme Corp",
-        "modules": ["hr", "payroll"], "issued_at": "2026-12-03T15:53:57.123Z",
+        "license_id": "01JEZ7Q6W3B5N8K2M4P6R8T0VX",
+        "customer": "Acme Corp",
+        "modules": ["hr", "payroll"],
+        "issued_at": "2026-12-03T15:53:57.123Z",
         "expires_at": "2030-12-31T23:59:59.999Z",
         "metadata": {"max_users": 100, "environment": "production"},
-        "issuer": "License Authority", "version": "1.0", "renewed_from": None,
-        "key_name": KEY_NAME, "key_version": 1, "alg": alg,
+        "issuer": "License Authority",
+        "version": "1.0",
+        "renewed_from": None,
+        "key_name": KEY_NAME,
+        "key_version": 1,
+        "alg": alg,
     }
     doc.update(changes)
     return doc
 
 
-def sign_doc(doc: dict[str, Any], private_key: PrivateKey, *, prefix_version: int | None = None,
-             salt: int | None = None) -> dict[str, Any]:
+def sign_doc(
+    doc: dict[str, Any],
+    private_key: PrivateKey,
+    *,
+    prefix_version: int | None = None,
+    salt: int | None = None,
+) -> dict[str, Any]:
     unsigned = {key: value for key, value in doc.items() if key != "signature"}
     raw = raw_sign(private_key, doc["alg"], canonical_bytes(unsigned), salt=salt)
     version = doc["key_version"] if prefix_version is None else prefix_version
     return {**unsigned, "signature": f"vault:v{version}:{base64.b64encode(raw).decode()}"}
 
 
-def entry_for(private_key: PrivateKey, version: int = 1,
-              key_name: str = KEY_NAME) -> PublicKeyEntry:
+def entry_for(
+    private_key: PrivateKey, version: int = 1, key_name: str = KEY_NAME
+) -> PublicKeyEntry:
     public = private_key.public_key()
-    pem = public.public_bytes(serialization.Encoding.PEM,
-                              serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    pem = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
     return PublicKeyEntry(key_name, version, key_type_of(public), pem, "2026-12-03T15:54:31Z")
 
 
@@ -261,8 +325,10 @@ def test_good_license_verifies(alg: str, private_keys: dict[str, PrivateKey]) ->
     key = private_keys[alg]
     result = verify_license(sign_doc(license_doc(alg), key), ring_for(entry_for(key)), now=NOW)
     assert result == OfflineResult(True, True, False, False, result.days_until_expiry, [], [])
-    assert result.days_until_expiry == (datetime(2030, 12, 31, 23, 59, 59, 999000,
-                                                 tzinfo=timezone.utc) - NOW).days
+    assert (
+        result.days_until_expiry
+        == (datetime(2030, 12, 31, 23, 59, 59, 999000, tzinfo=UTC) - NOW).days
+    )
 
 
 def _tampered(value: Any) -> Any:
@@ -276,7 +342,7 @@ def _tampered(value: Any) -> Any:
         return {**value, "max_users": 100000}
     if value.startswith("vault:v1:"):  # flip one signature character
         index = len("vault:v1:") + 10
-        return value[:index] + ("A" if value[index] != "A" else "B") + value[index + 1:]
+        return value[:index] + ("A" if value[index] != "A" else "B") + value[index + 1 :]
     if value.endswith("Z"):
         return value.replace("2", "3", 1)
     return value + "x"
@@ -285,7 +351,8 @@ def _tampered(value: Any) -> Any:
 @pytest.mark.parametrize("alg", ALGS)
 @pytest.mark.parametrize("name", list(license_doc()) + ["signature"])
 def test_tampering_with_any_field_breaks_the_signature(
-        alg: str, name: str, private_keys: dict[str, PrivateKey]) -> None:
+    alg: str, name: str, private_keys: dict[str, PrivateKey]
+) -> None:
     key = private_keys[alg]
     doc = sign_doc(license_doc(alg), key)
     doc[name] = _tampered(doc[name])
@@ -296,7 +363,8 @@ def test_tampering_with_any_field_breaks_the_signature(
 
 @pytest.mark.parametrize("change", ["add", "remove"])
 def test_adding_or_removing_a_field_breaks_the_signature(
-        change: str, private_keys: dict[str, PrivateKey]) -> None:
+    change: str, private_keys: dict[str, PrivateKey]
+) -> None:
     key = private_keys["ed25519"]
     doc = sign_doc(license_doc(), key)
     if change == "add":
@@ -306,7 +374,8 @@ def test_adding_or_removing_a_field_breaks_the_signature(
     result = verify_license(doc, ring_for(entry_for(key)), now=NOW)
     assert not result.valid
     assert result.reasons == [
-        "signature does not match: the license was altered or signed by another key"]
+        "signature does not match: the license was altered or signed by another key"
+    ]
 
 
 def test_signature_from_another_key_is_refused(private_keys: dict[str, PrivateKey]) -> None:
@@ -330,7 +399,8 @@ def test_alg_that_does_not_fit_the_key(private_keys: dict[str, PrivateKey]) -> N
     ring = ring_for(entry_for(private_keys["ecdsa-p256+sha2-256"]))
     result = verify_license(doc, ring, now=NOW)
     assert result.reasons == [
-        "alg ecdsa-p384+sha2-384 does not fit the public key, which is ecdsa-p256"]
+        "alg ecdsa-p384+sha2-384 does not fit the public key, which is ecdsa-p256"
+    ]
 
 
 def test_signature_prefix_must_match_key_version(private_keys: dict[str, PrivateKey]) -> None:
@@ -339,7 +409,8 @@ def test_signature_prefix_must_match_key_version(private_keys: dict[str, Private
     result = verify_license(doc, ring_for(entry_for(key), entry_for(key, 2)), now=NOW)
     assert not result.valid and not result.signature_valid
     assert result.reasons == [
-        "signature was made with key version 2 but the document says key_version 1"]
+        "signature was made with key version 2 but the document says key_version 1"
+    ]
 
 
 def test_unknown_key_version(private_keys: dict[str, PrivateKey]) -> None:
@@ -381,14 +452,14 @@ def signed(private_keys: dict[str, PrivateKey]) -> Any:
 
 
 def test_expired_license(signed: Any) -> None:
-    result = signed(datetime(2031, 1, 1, tzinfo=timezone.utc))
+    result = signed(datetime(2031, 1, 1, tzinfo=UTC))
     assert result.signature_valid and result.expired and not result.valid
     assert result.days_until_expiry == -1
     assert result.reasons == ["license expired on 2030-12-31T23:59:59.999Z"]
 
 
 def test_expiry_is_exact_and_days_are_floored(signed: Any) -> None:
-    at_expiry = datetime(2030, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc)
+    at_expiry = datetime(2030, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
     assert signed(at_expiry).expired
     just_before = signed(at_expiry - timedelta(milliseconds=1))
     assert just_before.valid and just_before.days_until_expiry == 0
@@ -396,12 +467,13 @@ def test_expiry_is_exact_and_days_are_floored(signed: Any) -> None:
 
 
 def test_issued_in_the_future_beyond_skew(signed: Any) -> None:
-    issued = datetime(2026, 12, 3, 15, 53, 57, 123000, tzinfo=timezone.utc)
+    issued = datetime(2026, 12, 3, 15, 53, 57, 123000, tzinfo=UTC)
     result = signed(issued - timedelta(minutes=10))
     assert not result.valid and result.signature_valid and not result.expired
     assert result.reasons == [
         "issued_at lies in the future (2026-12-03T15:53:57.123Z); is this machine's clock wrong "
-        "or was the license forged?"]
+        "or was the license forged?"
+    ]
     assert signed(issued - timedelta(minutes=4)).valid
 
 
@@ -421,24 +493,30 @@ def test_expiry_before_issue_is_refused(signed: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("changes", "reason"), [
-    ({"license_id": None}, "license_id is missing or not a non-empty string"),
-    ({"customer": ""}, "customer is missing or not a non-empty string"),
-    ({"modules": "hr"}, "modules is missing or not a list of strings"),
-    ({"expires_at": 20301231}, "expires_at is missing or not an ISO 8601 time with an offset"),
-    ({"issued_at": "2026-12-03T15:53:57"},
-     "issued_at is missing or not an ISO 8601 time with an offset"),
-    ({"key_version": "1"}, "key_version is missing or not a positive integer"),
-    ({"key_version": True}, "key_version is missing or not a positive integer"),
-    ({"key_name": 7}, "key_name is missing or not a string"),
-    ({"alg": "hmac-sha256"}, "unsupported alg 'hmac-sha256'"),
-    ({"signature": "v1:AAAA"}, "signature is missing or not of the form vault:v<N>:<base64>"),
-    ({"signature": None}, "signature is missing or not of the form vault:v<N>:<base64>"),
-    ({"metadata": {"big": 2**60}}, "cannot check the signature: integer"),
-    ({"metadata": {"when": datetime(2027, 1, 1)}}, "cannot check the signature: datetime"),
-])
-def test_ill_typed_fields_give_reasons(changes: dict[str, Any], reason: str,
-                                       private_keys: dict[str, PrivateKey]) -> None:
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"license_id": None}, "license_id is missing or not a non-empty string"),
+        ({"customer": ""}, "customer is missing or not a non-empty string"),
+        ({"modules": "hr"}, "modules is missing or not a list of strings"),
+        ({"expires_at": 20301231}, "expires_at is missing or not an ISO 8601 time with an offset"),
+        (
+            {"issued_at": "2026-12-03T15:53:57"},
+            "issued_at is missing or not an ISO 8601 time with an offset",
+        ),
+        ({"key_version": "1"}, "key_version is missing or not a positive integer"),
+        ({"key_version": True}, "key_version is missing or not a positive integer"),
+        ({"key_name": 7}, "key_name is missing or not a string"),
+        ({"alg": "hmac-sha256"}, "unsupported alg 'hmac-sha256'"),
+        ({"signature": "v1:AAAA"}, "signature is missing or not of the form vault:v<N>:<base64>"),
+        ({"signature": None}, "signature is missing or not of the form vault:v<N>:<base64>"),
+        ({"metadata": {"big": 2**60}}, "cannot check the signature: integer"),
+        ({"metadata": {"when": datetime(2027, 1, 1)}}, "cannot check the signature: datetime"),
+    ],
+)
+def test_ill_typed_fields_give_reasons(
+    changes: dict[str, Any], reason: str, private_keys: dict[str, PrivateKey]
+) -> None:
     key = private_keys["ed25519"]
     doc = {**sign_doc(license_doc(), key), **changes}
     result = verify_license(doc, ring_for(entry_for(key)), now=NOW)
@@ -479,7 +557,8 @@ def test_key_ring_round_trip_and_format(private_keys: dict[str, PrivateKey]) -> 
     text = format_public_keys([two, one])
     assert text.startswith(
         "# License Console public keys\n# key: license-signing-key\n# type: ed25519\n"
-        "# version: 1\n# created: 2026-12-03T15:54:31Z\n-----BEGIN PUBLIC KEY-----\n")
+        "# version: 1\n# created: 2026-12-03T15:54:31Z\n-----BEGIN PUBLIC KEY-----\n"
+    )
     assert "# key: other-key\n# type: rsa-2048\n# version: 2\n" in text
     assert load_public_keys(text) == {(KEY_NAME, 1): one, ("other-key", 2): two}
 
@@ -492,17 +571,21 @@ def test_plain_pem_applies_to_any_key(private_keys: dict[str, PrivateKey]) -> No
     assert verify_license(doc, ring, now=NOW).valid
 
 
-@pytest.mark.parametrize(("mutate", "message"), [
-    (lambda t: t.replace("# type: ed25519", "# type: ecdsa-p256"), "labelled ecdsa-p256"),
-    (lambda t: t.replace("# version: 2", "# version: 1"), "appears twice"),
-    (lambda t: t.replace("# version: 2\n", ""), "needs '# key:' and '# version:'"),
-    (lambda t: t.replace("# version: 2", "# version: two"), "not a positive integer"),
-    (lambda t: t + "garbage\n", "unexpected text outside a PEM block"),
-    (lambda t: t.rsplit("-----END", 1)[0], "no END line"),
-    (lambda t: "# just a comment\n", "no PEM public key found"),
-])
-def test_bad_key_rings_are_refused(mutate: Any, message: str,
-                                   private_keys: dict[str, PrivateKey]) -> None:
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda t: t.replace("# type: ed25519", "# type: ecdsa-p256"), "labelled ecdsa-p256"),
+        (lambda t: t.replace("# version: 2", "# version: 1"), "appears twice"),
+        (lambda t: t.replace("# version: 2\n", ""), "needs '# key:' and '# version:'"),
+        (lambda t: t.replace("# version: 2", "# version: two"), "not a positive integer"),
+        (lambda t: t + "garbage\n", "unexpected text outside a PEM block"),
+        (lambda t: t.rsplit("-----END", 1)[0], "no END line"),
+        (lambda t: "# just a comment\n", "no PEM public key found"),
+    ],
+)
+def test_bad_key_rings_are_refused(
+    mutate: Any, message: str, private_keys: dict[str, PrivateKey]
+) -> None:
     key = private_keys["ed25519"]
     text = format_public_keys([entry_for(key, 1), entry_for(key, 2)])
     with pytest.raises(ValueError, match=message):
@@ -525,16 +608,26 @@ def test_public_key_pem_from_transit(private_keys: dict[str, PrivateKey]) -> Non
 # ---------------------------------------------------------------------------------------------
 
 
-def revocation_doc(private_key: PrivateKey, *entries: dict[str, Any],
-                   next_update: str = "2027-07-01T00:00:00.000Z") -> dict[str, Any]:
-    doc = {"type": "license-console-revocations", "key_name": KEY_NAME, "key_version": 1,
-           "alg": "ed25519", "issued_at": "2027-05-01T00:00:00.000Z",
-           "next_update": next_update, "revocations": list(entries)}
+def revocation_doc(
+    private_key: PrivateKey, *entries: dict[str, Any], next_update: str = "2027-07-01T00:00:00.000Z"
+) -> dict[str, Any]:
+    doc = {
+        "type": "license-console-revocations",
+        "key_name": KEY_NAME,
+        "key_version": 1,
+        "alg": "ed25519",
+        "issued_at": "2027-05-01T00:00:00.000Z",
+        "next_update": next_update,
+        "revocations": list(entries),
+    }
     return sign_doc(doc, private_key)
 
 
-REVOKED = {"license_id": "01JEZ7Q6W3B5N8K2M4P6R8T0VX", "effective_at": "2027-05-15T08:00:00.000Z",
-           "reason": "key compromised"}
+REVOKED = {
+    "license_id": "01JEZ7Q6W3B5N8K2M4P6R8T0VX",
+    "effective_at": "2027-05-15T08:00:00.000Z",
+    "reason": "key compromised",
+}
 
 
 def test_revoked_license(private_keys: dict[str, PrivateKey]) -> None:
@@ -562,11 +655,13 @@ def test_stale_revocation_list_is_used_with_a_warning(private_keys: dict[str, Pr
     key = private_keys["ed25519"]
     ring = ring_for(entry_for(key))
     stale = load_revocation_list(
-        revocation_doc(key, REVOKED, next_update="2027-05-20T00:00:00Z"), ring)
+        revocation_doc(key, REVOKED, next_update="2027-05-20T00:00:00Z"), ring
+    )
     result = verify_license(sign_doc(license_doc(), key), ring, now=NOW, revocations=stale)
     assert result.revoked and not result.valid
     assert result.warnings == [
-        "revocation list was due for an update on 2027-05-20T00:00:00Z; fetch a fresh one"]
+        "revocation list was due for an update on 2027-05-20T00:00:00Z; fetch a fresh one"
+    ]
 
 
 def test_tampered_revocation_list_is_refused(private_keys: dict[str, PrivateKey]) -> None:
@@ -578,15 +673,17 @@ def test_tampered_revocation_list_is_refused(private_keys: dict[str, PrivateKey]
 
 
 def test_revocation_list_signed_by_another_key_is_refused(
-        private_keys: dict[str, PrivateKey]) -> None:
+    private_keys: dict[str, PrivateKey],
+) -> None:
     doc = revocation_doc(ed25519.Ed25519PrivateKey.generate(), REVOKED)
     with pytest.raises(RevocationListError):
         load_revocation_list(doc, ring_for(entry_for(private_keys["ed25519"])))
 
 
 @pytest.mark.parametrize("doc", [[], {"type": "something-else"}])
-def test_non_revocation_documents_are_refused(doc: Any,
-                                              private_keys: dict[str, PrivateKey]) -> None:
+def test_non_revocation_documents_are_refused(
+    doc: Any, private_keys: dict[str, PrivateKey]
+) -> None:
     with pytest.raises(RevocationListError, match="not a license-console-revocations"):
         load_revocation_list(doc, ring_for(entry_for(private_keys["ed25519"])))
 
@@ -602,29 +699,31 @@ def test_verify_license_file(tmp_path: Path, private_keys: dict[str, PrivateKey]
     (tmp_path / "keys.pem").write_text(format_public_keys([entry_for(key)]))
     (tmp_path / "revocations.json").write_text(json.dumps(revocation_doc(key, REVOKED)))
     assert verify_license_file(tmp_path / "license.json", tmp_path / "keys.pem", now=NOW).valid
-    revoked = verify_license_file(tmp_path / "license.json", tmp_path / "keys.pem",
-                                  tmp_path / "revocations.json", now=NOW)
+    revoked = verify_license_file(
+        tmp_path / "license.json", tmp_path / "keys.pem", tmp_path / "revocations.json", now=NOW
+    )
     assert revoked.revoked and not revoked.valid
 
 
 @pytest.mark.parametrize("text", ["{not json", '{"a": 1, "a": 2}', '{"a": NaN}'])
-def test_unparseable_license_file(text: str, tmp_path: Path,
-                                  private_keys: dict[str, PrivateKey]) -> None:
+def test_unparseable_license_file(
+    text: str, tmp_path: Path, private_keys: dict[str, PrivateKey]
+) -> None:
     (tmp_path / "license.json").write_text(text)
     (tmp_path / "keys.pem").write_text(format_public_keys([entry_for(private_keys["ed25519"])]))
     result = verify_license_file(tmp_path / "license.json", tmp_path / "keys.pem", now=NOW)
     assert not result.valid and result.reasons[0].startswith("not valid JSON")
 
 
-def test_broken_revocation_file_raises(tmp_path: Path,
-                                       private_keys: dict[str, PrivateKey]) -> None:
+def test_broken_revocation_file_raises(tmp_path: Path, private_keys: dict[str, PrivateKey]) -> None:
     key = private_keys["ed25519"]
     (tmp_path / "license.json").write_text(json.dumps(sign_doc(license_doc(), key)))
     (tmp_path / "keys.pem").write_text(format_public_keys([entry_for(key)]))
     (tmp_path / "revocations.json").write_text("[")
     with pytest.raises(RevocationListError, match="not valid JSON"):
-        verify_license_file(tmp_path / "license.json", tmp_path / "keys.pem",
-                            tmp_path / "revocations.json", now=NOW)
+        verify_license_file(
+            tmp_path / "license.json", tmp_path / "keys.pem", tmp_path / "revocations.json", now=NOW
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -642,36 +741,59 @@ def openssl(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 def openssl_verify_args(alg: str, pub: Path, data: Path, sig: Path) -> list[str | Path]:
     if alg == "ed25519":
-        return ["pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in", data,
-                "-sigfile", sig]
-    digest = {"ecdsa-p256+sha2-256": "-sha256", "ecdsa-p384+sha2-384": "-sha384",
-              "ecdsa-p521+sha2-512": "-sha512"}.get(alg) or "-" + alg.rsplit("-", 1)[1]
+        return [
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            pub,
+            "-rawin",
+            "-in",
+            data,
+            "-sigfile",
+            sig,
+        ]
+    digest = {
+        "ecdsa-p256+sha2-256": "-sha256",
+        "ecdsa-p384+sha2-384": "-sha384",
+        "ecdsa-p521+sha2-512": "-sha512",
+    }.get(alg) or "-" + alg.rsplit("-", 1)[1]
     pss = ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:auto"]
-    return ["dgst", digest, *(pss if "pss" in alg else []), "-verify", pub, "-signature", sig,
-            data]
+    return ["dgst", digest, *(pss if "pss" in alg else []), "-verify", pub, "-signature", sig, data]
 
 
 def check_with_openssl(tmp_path: Path, alg: str, pem: str, data: bytes, sig: bytes) -> bool:
     (tmp_path / "pub.pem").write_text(pem)
     (tmp_path / "data.bin").write_bytes(data)
     (tmp_path / "sig.bin").write_bytes(sig)
-    done = openssl(*openssl_verify_args(alg, tmp_path / "pub.pem", tmp_path / "data.bin",
-                                        tmp_path / "sig.bin"))
+    done = openssl(
+        *openssl_verify_args(alg, tmp_path / "pub.pem", tmp_path / "data.bin", tmp_path / "sig.bin")
+    )
     return done.returncode == 0 and "Verified" in done.stdout
 
 
 @needs_openssl
-@pytest.mark.parametrize("alg", ["ed25519", "ecdsa-p256+sha2-256", "ecdsa-p384+sha2-384",
-                                 "rsa-pss-sha256", "rsa-pkcs1v15-sha256"])
-def test_openssl_verifies_our_signatures(alg: str, tmp_path: Path,
-                                         private_keys: dict[str, PrivateKey]) -> None:
+@pytest.mark.parametrize(
+    "alg",
+    [
+        "ed25519",
+        "ecdsa-p256+sha2-256",
+        "ecdsa-p384+sha2-384",
+        "rsa-pss-sha256",
+        "rsa-pkcs1v15-sha256",
+    ],
+)
+def test_openssl_verifies_our_signatures(
+    alg: str, tmp_path: Path, private_keys: dict[str, PrivateKey]
+) -> None:
     key = private_keys[alg]
     doc = sign_doc(license_doc(alg), key)
     sig = base64.b64decode(doc["signature"].split(":", 2)[2])
     pem = entry_for(key).pem
     assert check_with_openssl(tmp_path, alg, pem, canonical_bytes(doc), sig)
-    assert not check_with_openssl(tmp_path, alg, pem, canonical_bytes({**doc, "customer": "X"}),
-                                  sig)
+    assert not check_with_openssl(
+        tmp_path, alg, pem, canonical_bytes({**doc, "customer": "X"}), sig
+    )
 
 
 OPENSSL_KEYGEN = {
@@ -736,7 +858,10 @@ def transit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     log = (home / "server.log").open("w")
     server = subprocess.Popen(
         [bao, "server", "-dev", "-dev-root-token-id=root", f"-dev-listen-address=127.0.0.1:{port}"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HOME": str(home)})
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "HOME": str(home)},
+    )
     try:
         client = hvac.Client(url=f"http://127.0.0.1:{port}", token="root")
         deadline = time.monotonic() + 30
@@ -764,39 +889,57 @@ def transit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 TRANSIT_CASES = {
     "ed25519": ("ed25519", {}),
-    "ecdsa-p256+sha2-256": ("ecdsa-p256", {"hash_algorithm": "sha2-256",
-                                           "marshaling_algorithm": "asn1"}),
-    "ecdsa-p384+sha2-384": ("ecdsa-p384", {"hash_algorithm": "sha2-384",
-                                           "marshaling_algorithm": "asn1"}),
+    "ecdsa-p256+sha2-256": (
+        "ecdsa-p256",
+        {"hash_algorithm": "sha2-256", "marshaling_algorithm": "asn1"},
+    ),
+    "ecdsa-p384+sha2-384": (
+        "ecdsa-p384",
+        {"hash_algorithm": "sha2-384", "marshaling_algorithm": "asn1"},
+    ),
     "rsa-pss-sha256": ("rsa-2048", {"hash_algorithm": "sha2-256", "signature_algorithm": "pss"}),
     "rsa-pss-sha512": ("rsa-2048", {"hash_algorithm": "sha2-512", "signature_algorithm": "pss"}),
-    "rsa-pkcs1v15-sha256": ("rsa-2048", {"hash_algorithm": "sha2-256",
-                                         "signature_algorithm": "pkcs1v15"}),
+    "rsa-pkcs1v15-sha256": (
+        "rsa-2048",
+        {"hash_algorithm": "sha2-256", "signature_algorithm": "pkcs1v15"},
+    ),
 }
 
 
 def transit_sign(client: Any, name: str, doc: dict[str, Any]) -> dict[str, Any]:
     _, params = TRANSIT_CASES[doc["alg"]]
     response = client.secrets.transit.sign_data(
-        name=name, hash_input=base64.b64encode(canonical_bytes(doc)).decode(),
-        key_version=doc["key_version"], **params)
+        name=name,
+        hash_input=base64.b64encode(canonical_bytes(doc)).decode(),
+        key_version=doc["key_version"],
+        **params,
+    )
     return {**doc, "signature": response["data"]["signature"]}
 
 
 def transit_verify(client: Any, name: str, doc: dict[str, Any]) -> bool:
     _, params = TRANSIT_CASES[doc["alg"]]
     response = client.secrets.transit.verify_signed_data(
-        name=name, hash_input=base64.b64encode(canonical_bytes(doc)).decode(),
-        signature=doc["signature"], **params)
+        name=name,
+        hash_input=base64.b64encode(canonical_bytes(doc)).decode(),
+        signature=doc["signature"],
+        **params,
+    )
     return bool(response["data"]["valid"])
 
 
 def transit_ring(client: Any, name: str) -> dict[tuple[str, int], PublicKeyEntry]:
     data = client.secrets.transit.read_key(name=name)["data"]
-    entries = [PublicKeyEntry(name, int(version), data["type"],
-                              public_key_pem_from_transit(data["type"], info["public_key"]),
-                              info["creation_time"])
-               for version, info in data["keys"].items()]
+    entries = [
+        PublicKeyEntry(
+            name,
+            int(version),
+            data["type"],
+            public_key_pem_from_transit(data["type"], info["public_key"]),
+            info["creation_time"],
+        )
+        for version, info in data["keys"].items()
+    ]
     return ring_for(*entries)
 
 
@@ -835,5 +978,4 @@ def test_openssl_verifies_transit_signatures(alg: str, transit: Any, tmp_path: P
     pem = transit_ring(transit, name)[(name, 1)].pem
     sig = base64.b64decode(doc["signature"].split(":", 2)[2])
     assert check_with_openssl(tmp_path, alg, pem, canonical_bytes(doc), sig)
-    assert not check_with_openssl(tmp_path, alg, pem, canonical_bytes({**doc, "version": "2"}),
-                                  sig)
+    assert not check_with_openssl(tmp_path, alg, pem, canonical_bytes({**doc, "version": "2"}), sig)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from license_console.errors import InvalidInput
+from license_console.files import read_text
 from license_console.operations import BatchEntry, BatchError
 
 CSV_COLUMNS = ("customer", "modules", "expires_at", "metadata")
@@ -20,13 +21,7 @@ MAX_ROWS = 100_000
 
 
 def read_batch_file(path: Path) -> tuple[list[BatchEntry], list[BatchError]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise InvalidInput(f"{path}: no such file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path}: cannot read it: {exc}") from exc
-    return parse_batch(text, path.name)
+    return parse_batch(read_text(path, "batch file", encoding="utf-8-sig"), path.name)
 
 
 def parse_batch(text: str, name: str = "batch") -> tuple[list[BatchEntry], list[BatchError]]:

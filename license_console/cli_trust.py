@@ -6,15 +6,14 @@ Kept apart from cli_commands so that file stays about licenses; the parsers live
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from license_console import audit_chain
-from license_console.errors import EXIT_OK, EXIT_REFUSED, InvalidInput
+from license_console.errors import EXIT_OK, EXIT_REFUSED
+from license_console.files import write_text_atomic
 from license_console.licenses import format_ts
 from license_console.offline import read_key_ring
 from license_console.public_keys import export_public_keys
@@ -24,20 +23,10 @@ if TYPE_CHECKING:
     from license_console.cli_commands import Context
 
 
-def _write_text(path: Path, text: str) -> None:
-    path = path.expanduser()
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {path}: {exc}") from exc
-
-
 def cmd_keys_export(args: argparse.Namespace, ctx: Context) -> int:
     exported = export_public_keys(ctx.services.vault, args.version)
     if args.out is not None:
-        _write_text(args.out, exported.pem)
+        write_text_atomic(args.out, exported.pem)
     if ctx.output.json_mode:
         out = str(args.out) if args.out is not None else None
         ctx.output.json({**exported.model_dump(mode="json"), "out": out})

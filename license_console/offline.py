@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from license_console.errors import InvalidInput
+from license_console.files import read_text
 from license_console.licenses import format_ts, utcnow
 from license_console.operations import ValidationResult
 from license_console.verify import (
@@ -24,25 +25,16 @@ from license_console.verify import (
 )
 
 
-def _read(path: Path, what: str) -> str:
-    try:
-        return path.expanduser().read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise InvalidInput(f"{path}: no such {what}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path}: cannot read the {what}: {exc}") from exc
-
-
 def read_key_ring(path: Path) -> KeyRing:
     try:
-        return load_public_keys(_read(path, "public key file"))
+        return load_public_keys(read_text(path, "public key file"))
     except ValueError as exc:
         raise InvalidInput(f"{path}: not a usable public key file: {exc}") from exc
 
 
 def read_revocation_list(path: Path, keys: KeyRing) -> RevocationList:
     """A list that fails its own signature is an error, never an empty list."""
-    text = _read(path, "revocation list")
+    text = read_text(path, "revocation list")
     try:
         document = load_json(text)
     except ValueError as exc:
@@ -55,7 +47,7 @@ def read_revocation_list(path: Path, keys: KeyRing) -> RevocationList:
 
 def read_license_document(path: Path) -> dict[str, Any]:
     try:
-        value = load_json(_read(path, "license file"))
+        value = load_json(read_text(path, "license file"))
     except ValueError as exc:
         raise InvalidInput(f"{path}: the license is not valid JSON: {exc}") from exc
     if isinstance(value, dict) and isinstance(value.get("license"), dict):

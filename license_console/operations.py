@@ -9,7 +9,6 @@ an unused signature.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from license_console.errors import (
     OperationRefused,
     VaultError,
 )
+from license_console.files import read_text, write_text_atomic
 from license_console.licenses import (
     License,
     LicenseRequest,
@@ -495,22 +495,9 @@ def _explain_verify_error(error: str | None, version: int, key: KeyInfo) -> str:
 
 
 def read_license_file(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise InvalidInput(f"{path}: no such file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path}: cannot read it: {exc}") from exc
-    return load_document(text, str(path))
+    return load_document(read_text(path, "license file"), str(path))
 
 
 def write_license_file(path: Path, license_: License) -> None:
     """Write a `.lic` file atomically: a reader never sees half a license."""
-    text = json.dumps(license_.document(), indent=2, ensure_ascii=False) + "\n"
-    path = path.expanduser()
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {path}: {exc}") from exc
+    write_text_atomic(path, json.dumps(license_.document(), indent=2, ensure_ascii=False) + "\n")

@@ -125,5 +125,5 @@ def test_unusable_batch_files_are_refused_whole(text: str, fragment: str) -> Non
 
 
 def test_missing_batch_file(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match="no such file"):
+    with pytest.raises(InvalidInput, match="no such batch file"):
         read_batch_file(tmp_path / "nope.csv")

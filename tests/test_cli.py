@@ -139,7 +139,7 @@ def test_bad_files(key: None, tmp_path: Path, capsys) -> None:
     code, body, _ = run(capsys, "validate", str(junk))
     assert code == 2 and "not JSON" in body["error"]
     code, body, _ = run(capsys, "validate", str(tmp_path / "missing.lic"))
-    assert code == 2 and "no such file" in body["error"]
+    assert code == 2 and "no such license file" in body["error"]
     code, body, _ = run(capsys, "validate", str(junk.with_name("x.lic")))
     assert code == 2
 

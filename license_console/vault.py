@@ -186,7 +186,9 @@ class VaultService:
         self.address = settings.vault_addr
         self.client = hvac.Client(
             url=settings.vault_addr,
-            token=token,
+            # "" rather than None: hvac would fall back to VAULT_TOKEN and ~/.vault-token by
+            # itself, behind the back of resolve_token and the Connect screen.
+            token=token or "",
             namespace=settings.vault_namespace,
             verify=settings.tls_verify,
             timeout=settings.timeout,

@@ -1,0 +1,151 @@
+"""The audit log: newest first, filtered by action, license, actor and date range, paged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Select, Static
+
+from license_console import audit
+from license_console.audit import AuditRecord
+from license_console.errors import InvalidInput
+from license_console.licenses import parse_moment
+from license_console.tui.formatting import compact_json, literal
+from license_console.tui.screens.base import ConsoleScreen
+
+PAGE_SIZE = 100
+DEBOUNCE = 0.3
+ACTIONS = ("issue", "renew", "supersede", "revoke", "validate", "batch")
+ACTION_STYLES = {"issue": "green", "renew": "cyan", "revoke": "red", "batch": "magenta"}
+
+
+def parse_day(text: str, end_of_day: bool) -> datetime | None:
+    text = text.strip()
+    if not text:
+        return None
+    moment = parse_moment(text, "date")
+    if end_of_day and len(text) == 10:
+        moment = moment.replace(hour=23, minute=59, second=59, microsecond=999000)
+    return moment
+
+
+class AuditScreen(ConsoleScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right_square_bracket", "page(1)", "Next page", id="audit.next"),
+        Binding("left_square_bracket", "page(-1)", "Prev page", id="audit.prev"),
+        Binding("r", "reload", "Reload", id="audit.reload"),
+    ]
+    WORKER_ERRORS: ClassVar[dict[str, str]] = {"audit": "Cannot read the audit log"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page_offset = 0
+        self.total = 0
+        self._debounce: Timer | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="audit-filters"):
+            yield Select[str]([(a, a) for a in ACTIONS], prompt="any action", id="audit-action")
+            yield Input(placeholder="license id", id="audit-license")
+            yield Input(placeholder="actor", id="audit-actor")
+            yield Input(placeholder="since", id="audit-since")
+            yield Input(placeholder="until", id="audit-until")
+        yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="audit-info")
+
+    def on_mount(self) -> None:
+        self.query_one("#audit-table", DataTable).add_columns(
+            "#", "When (UTC)", "Action", "License", "Actor", "Details"
+        )
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.reload()
+
+    def reload(self) -> None:
+        action = self.query_one("#audit-action", Select).value
+        try:
+            since = parse_day(self.query_one("#audit-since", Input).value, end_of_day=False)
+            until = parse_day(self.query_one("#audit-until", Input).value, end_of_day=True)
+        except InvalidInput as exc:
+            self.query_one("#audit-info", Static).update(Text(exc.message, style="red"))
+            return
+        self._load(
+            None if action is Select.NULL else str(action),
+            self.query_one("#audit-license", Input).value.strip() or None,
+            self.query_one("#audit-actor", Input).value.strip() or None,
+            since,
+            until,
+            self.page_offset,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="audit")
+    def _load(
+        self,
+        action: str | None,
+        license_id: str | None,
+        actor: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        offset: int,
+    ) -> tuple[list[AuditRecord], int, int]:
+        events, total = audit.list_events(
+            license_id=license_id,
+            action=action,
+            actor=actor,
+            since=since,
+            until=until,
+            limit=PAGE_SIZE,
+            offset=offset,
+        )
+        return events, total, offset
+
+    def worker_succeeded(self, group: str, result: Any) -> None:
+        events, self.total, offset = result
+        table = self.query_one("#audit-table", DataTable)
+        table.clear()
+        for event in events:
+            table.add_row(
+                Text(str(event.id)),
+                Text(event.at.strftime("%Y-%m-%d %H:%M:%S")),
+                Text(event.action, style=ACTION_STYLES.get(event.action, "")),
+                literal(event.license_id or "-"),
+                literal(event.actor),
+                literal(compact_json(event.details)),
+                key=str(event.id),
+            )
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        info = Text(f" {self.total:,} events", style="bold")
+        info.append(f"  page {offset // PAGE_SIZE + 1}/{pages}  [ ] pages", style="dim")
+        info.append("  dates: YYYY-MM-DD (UTC)", style="dim")
+        self.query_one("#audit-info", Static).update(info)
+
+    @on(Input.Changed)
+    def _typed(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(DEBOUNCE, self._filters_changed)
+
+    @on(Select.Changed)
+    def _filters_changed(self) -> None:
+        self.page_offset = 0
+        self.reload()
+
+    def action_page(self, step: int) -> None:
+        offset = self.page_offset + step * PAGE_SIZE
+        if offset < 0 or offset >= max(self.total, 1):
+            self.app.bell()
+            return
+        self.page_offset = offset
+        self.reload()
+
+    def action_reload(self) -> None:
+        self.reload()

@@ -1,0 +1,83 @@
+"""Validate a license from a file or pasted JSON: valid or not, and every reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Input, Label, Static, TextArea
+
+from license_console.licenses import load_document
+from license_console.operations import ValidationResult, read_license_file
+from license_console.tui.formatting import literal
+from license_console.tui.screens.base import ConsoleScreen
+from license_console.tui.screens.detail import validation_text
+
+
+class ValidateScreen(ConsoleScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "validate", "Validate", id="validate.run"),
+        Binding("ctrl+r", "clear", "Clear", id="validate.clear"),
+    ]
+    WORKER_ERRORS: ClassVar[dict[str, str]] = {"validate": "Cannot validate"}
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(classes="form"):
+            yield Label("License file (.lic), or paste its JSON below")
+            with Horizontal(classes="form-row"):
+                yield Input(placeholder="path/to/license.lic", id="validate-path")
+                yield Button("Validate", id="validate", variant="primary")
+            yield TextArea(id="validate-json", language=None, show_line_numbers=False)
+            yield Static(id="validate-result")
+
+    def on_mount(self) -> None:
+        self.query_one("#validate-path", Input).focus()
+
+    @on(Input.Submitted, "#validate-path")
+    @on(Button.Pressed, "#validate")
+    def action_validate(self) -> None:
+        path = self.query_one("#validate-path", Input).value.strip()
+        pasted = self.query_one("#validate-json", TextArea).text
+        if not path and not pasted.strip():
+            self.notify("give a file path or paste a license", severity="warning")
+            return
+        self.query_one("#validate-result", Static).update("validating...")
+        self._validate(Path(path).expanduser() if path else None, pasted)
+
+    def action_clear(self) -> None:
+        self.query_one("#validate-path", Input).value = ""
+        self.query_one("#validate-json", TextArea).text = ""
+        self.query_one("#validate-result", Static).update("")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="validate")
+    def _validate(self, path: Path | None, pasted: str) -> tuple[str, ValidationResult]:
+        if path is not None:
+            document, source = read_license_file(path), str(path)
+        else:
+            document, source = load_document(pasted, "pasted text"), "pasted text"
+        return source, self.services.licenses.validate(document)
+
+    def worker_succeeded(self, group: str, result: Any) -> None:
+        source, validation = result
+        text = Text("Source: ", style="dim")
+        text.append_text(literal(source))
+        customer = validation.license.get("customer")
+        if customer is not None:
+            text.append("\nCustomer: ", style="dim")
+            text.append_text(literal(customer))
+        text.append("\n")
+        text.append_text(validation_text(validation))
+        self.query_one("#validate-result", Static).update(text)
+
+    def worker_failed(self, group: str, error: BaseException | None) -> None:
+        from license_console.tui.formatting import error_message
+
+        text = Text(" CANNOT VALIDATE ", style="bold white on red")
+        text.append("\n")
+        text.append_text(literal(error_message(error)))
+        self.query_one("#validate-result", Static).update(text)

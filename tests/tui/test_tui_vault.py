@@ -1,0 +1,191 @@
+"""Pilot tests of Vault's side: unseal a sealed raft server, lose Vault mid-session, connect."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT_TOKEN, DevServer
+from textual.widgets import Input
+
+from license_console import local_server
+from license_console.config import Settings
+from license_console.operations import LicenseService
+from license_console.registry import Registry
+from license_console.services import Services
+from license_console.tui.app import LicenseConsoleApp, create_app
+from license_console.tui.modals.confirm import ConfirmModal
+from license_console.tui.screens.connect import ConnectScreen
+from license_console.tui.screens.licenses import LicensesScreen
+from license_console.tui.screens.status import StatusScreen
+from license_console.tui.widgets.license_table import LicenseTable
+from license_console.vault import VaultService
+from tui.support import issue, screen_text, settle, until
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def end(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@pytest.fixture
+def sealed_server(tmp_path: Path) -> Iterator[tuple[Settings, str, str]]:
+    """An initialised, sealed raft server (one key share); always stopped afterwards."""
+    api, cluster = free_ports(2)
+    process = local_server.spawn(tmp_path / "raft-data", api, cluster)
+    try:
+        settings = Settings(
+            vault_addr=f"http://127.0.0.1:{api}",
+            data_dir=tmp_path / "data",
+            db=str(tmp_path / "sealed.db"),
+            timeout=5.0,
+        )
+        result = VaultService(settings).initialize(1, 1)
+        yield settings, result.keys[0].get_secret_value(), result.root_token.get_secret_value()
+    finally:
+        end(process)
+
+
+def state(app: LicenseConsoleApp) -> str:
+    return app.connection.state if app.connection is not None else "checking"
+
+
+def services_for(settings: Settings, token: str | None) -> Services:
+    vault = VaultService(settings, token)
+    registry = Registry(settings.database)
+    return Services(settings, vault, registry, LicenseService(settings, vault, registry), "test")
+
+
+async def test_unseal_a_sealed_server_through_the_ui(sealed_server, tmp_path):
+    settings, key, root = sealed_server
+    services = services_for(settings, root)
+    app = create_app(settings, services, refresh_interval=0.3, out_dir=tmp_path)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, StatusScreen)  # on-call lands on the status screen
+            assert "sealed" in screen_text(app)
+            assert "0 of 1 key shares" in screen_text(app)
+            field = app.screen.query_one("#unseal-key", Input)
+            assert field.password
+            field.focus()
+            await pilot.press(*key, "enter")
+            assert field.value == ""  # the share does not stay on screen
+            await until(pilot, lambda: state(app) == "unsealed", 30)
+            await settle(pilot)
+            assert "unsealed" in screen_text(app)
+            assert not app.screen.query_one("#unseal-box").display
+
+            await pilot.click("#seal")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmModal)
+            await pilot.click("#confirm")
+            await until(pilot, lambda: state(app) == "sealed", 30)
+    finally:
+        services.close()
+
+
+async def test_a_wrong_unseal_key_is_a_notification(sealed_server, tmp_path):
+    settings, _key, root = sealed_server
+    services = services_for(settings, root)
+    app = create_app(settings, services, refresh_interval=60, out_dir=tmp_path)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            app.screen.query_one("#unseal-key", Input).focus()
+            await pilot.press(*"bm90LWEta2V5", "enter")
+            await settle(pilot)
+            assert any(n.title == "Unseal failed" for n in app._notifications)
+            assert app.connection is not None and app.connection.state == "sealed"
+    finally:
+        services.close()
+
+
+async def test_vault_stopping_mid_session_keeps_the_registry_usable(services, tmp_path):
+    issue(services, "Acme Corp", ["core"])
+    issue(services, "Globex", ["core"])
+    second = DevServer(tmp_path)
+    second.start()
+    try:
+        settings = services.settings.model_copy(update={"vault_addr": second.address})
+        mine = Services(
+            settings,
+            VaultService(settings, ROOT_TOKEN),
+            services.registry,
+            LicenseService(settings, VaultService(settings, ROOT_TOKEN), services.registry),
+            "test",
+        )
+        mine.licenses.vault = mine.vault
+        app = create_app(settings, mine, refresh_interval=0.2, out_dir=tmp_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            assert app.connection is not None and app.connection.state == "unsealed"
+            second.stop()
+            await until(pilot, lambda: app.connection.state == "unreachable", 15)
+            await pilot.pause()
+            assert "unreachable" in screen_text(app).splitlines()[0]
+            assert isinstance(app.screen, LicensesScreen)
+            app.screen.query_one("#search", Input).value = "glob"
+            table = app.screen.query_one(LicenseTable)
+            await until(pilot, lambda: table.row_count == 1)
+            assert "Globex" in screen_text(app)
+            second.start()  # the same port again: the app recovers by itself
+            await until(pilot, lambda: app.connection.state == "unsealed", 30)
+    finally:
+        second.stop()
+
+
+async def test_no_token_opens_connect_and_a_good_token_connects(services, tmp_path, monkeypatch):
+    monkeypatch.delenv("VAULT_TOKEN")  # hvac would fall back to it
+    mine = Services(
+        services.settings,
+        VaultService(services.settings, None),
+        services.registry,
+        services.licenses,
+        "none",
+    )
+    app = create_app(services.settings, mine, refresh_interval=60, out_dir=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ConnectScreen)
+        await pilot.press(*"wrong-token", "enter")
+        await settle(pilot)
+        assert any(n.title == "Cannot connect" for n in app._notifications)
+        assert isinstance(app.screen, ConnectScreen)
+        token = app.screen.query_one("#token", Input)
+        token.value = ROOT_TOKEN
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LicensesScreen)
+        assert mine.vault.has_token
+        assert app.connection is not None and app.connection.actor
+        assert ROOT_TOKEN not in screen_text(app)
+
+
+async def test_the_app_builds_its_own_services(env, tmp_path):
+    app = create_app(Settings(), refresh_interval=60, out_dir=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.services is not None
+        assert isinstance(app.screen, LicensesScreen)
+        assert app.connection is not None and app.connection.state == "unsealed"
+    app.services.close()

@@ -19,6 +19,18 @@ from license_console.licenses import format_ts, utcnow
 from license_console.registry import AuditEvent, from_db_time, to_db_time
 
 GENESIS = "0" * 64
+# Every action an event can name, for filters (the TUI's audit screen, `audit --action`).
+ACTIONS = (
+    "issue",
+    "renew",
+    "supersede",
+    "revoke",
+    "validate",
+    "batch",
+    "key-create",
+    "key-rotate",
+    "revocations-export",
+)
 
 
 class AuditRecord(BaseModel):

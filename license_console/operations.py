@@ -370,7 +370,7 @@ class LicenseService:
         requests: list[tuple[int, LicenseRequest]] = []
         for entry in entries:
             try:
-                requests.append((entry.row, _request_from_entry(entry, now)))
+                requests.append((entry.row, check_entry(entry, now)))
             except LicenseConsoleError as exc:
                 result.errors.append(BatchError(row=entry.row, error=exc.message))
         if not requests:
@@ -425,7 +425,8 @@ class LicenseService:
             audit.record("batch", actor, None, details, self.clock())
 
 
-def _request_from_entry(entry: BatchEntry, now: datetime) -> LicenseRequest:
+def check_entry(entry: BatchEntry, now: datetime) -> LicenseRequest:
+    """A batch row as a request, or InvalidInput saying what is wrong with it (for previews)."""
     modules = entry.modules
     if isinstance(modules, str):
         modules = [m for m in (part.strip() for part in modules.split(";")) if m]

@@ -34,7 +34,7 @@ class _Model(pw.Model):
 
 class LicenseRow(_Model):
     license_id = pw.CharField(primary_key=True, max_length=64)
-    customer = pw.TextField()
+    customer = pw.TextField(index=True)
     customer_key = pw.TextField(index=True)  # casefolded, for case-insensitive search
     modules = pw.TextField()  # JSON list, sorted
     issued_at = pw.DateTimeField(index=True)
@@ -159,7 +159,8 @@ class LicenseRecord(BaseModel):
 class ListQuery(BaseModel):
     """Filters of `list` and of the TUI's license table; all optional, all combined."""
 
-    customer: str | None = None
+    customer: str | None = None  # case-insensitive substring
+    customer_exact: str | None = None  # one customer, as written (the customer view)
     search: str | None = None  # customer substring or license id prefix
     status: Status | None = None
     module: str | None = None
@@ -334,6 +335,8 @@ class Registry:
         conditions: list[pw.Node] = [pw.SQL("1 = 1")]
         if query.customer:
             conditions.append(_contains(LicenseRow.customer_key, query.customer.casefold()))
+        if query.customer_exact is not None:
+            conditions.append(LicenseRow.customer == query.customer_exact)
         if query.search:
             text = query.search.strip()
             conditions.append(

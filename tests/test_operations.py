@@ -196,6 +196,8 @@ def test_list_filters_and_paging(services: Services) -> None:
     assert total() == 6
     assert total(customer="acme") == 5  # case-insensitive substring, the renewal included
     assert total(customer="ACME CORP") == 4
+    assert total(customer_exact="Acme Corp") == 4
+    assert total(customer_exact="acme corp") == 0  # exact means exact
     assert total(module="crm") == 2
     assert total(status="revoked") == 1
     assert total(status="superseded") == 1

@@ -166,3 +166,22 @@ async def test_works_at_80_by_24_in_the_light_theme(make_app, services):
             await pilot.press("escape", key)
             await settle(pilot)
             assert "Vault" in screen_text(app).splitlines()[0]
+
+
+async def test_audit_screen_shows_the_chain_verdict(make_app, services):
+    issue(services, "Acme Corp", ["core"])
+    issue(services, "Globex", ["core"])
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert static_text(app, "#audit-verdict").startswith(" INTACT  2 events chained")
+
+        services.registry.db.execute_sql(
+            "UPDATE audit_events SET actor = 'someone else' WHERE id = 2"
+        )
+        await pilot.press("V")
+        await settle(pilot)
+        verdict = static_text(app, "#audit-verdict")
+        assert verdict.startswith(" TAMPERED  at event 2")

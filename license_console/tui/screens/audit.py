@@ -13,8 +13,9 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
 
-from license_console import audit
-from license_console.audit import AuditRecord
+from license_console import audit, audit_chain
+from license_console.audit import ACTIONS, AuditRecord
+from license_console.audit_chain import ChainVerdict
 from license_console.errors import InvalidInput
 from license_console.licenses import parse_moment
 from license_console.tui.formatting import compact_json, literal
@@ -22,7 +23,6 @@ from license_console.tui.screens.base import ConsoleScreen
 
 PAGE_SIZE = 100
 DEBOUNCE = 0.3
-ACTIONS = ("issue", "renew", "supersede", "revoke", "validate", "batch")
 ACTION_STYLES = {"issue": "green", "renew": "cyan", "revoke": "red", "batch": "magenta"}
 
 
@@ -41,8 +41,12 @@ class AuditScreen(ConsoleScreen):
         Binding("right_square_bracket", "page(1)", "Next page", id="audit.next"),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="audit.prev"),
         Binding("r", "reload", "Reload", id="audit.reload"),
+        Binding("V", "verify_chain", "Verify chain", id="audit.verify"),
     ]
-    WORKER_ERRORS: ClassVar[dict[str, str]] = {"audit": "Cannot read the audit log"}
+    WORKER_ERRORS: ClassVar[dict[str, str]] = {
+        "audit": "Cannot read the audit log",
+        "chain": "Cannot verify the audit chain",
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,6 +55,7 @@ class AuditScreen(ConsoleScreen):
         self._debounce: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
+        yield Static(Text("audit chain: checking...", style="dim"), id="audit-verdict")
         with Horizontal(id="audit-filters"):
             yield Select[str]([(a, a) for a in ACTIONS], prompt="any action", id="audit-action")
             yield Input(placeholder="license id", id="audit-license")
@@ -65,6 +70,7 @@ class AuditScreen(ConsoleScreen):
             "#", "When (UTC)", "Action", "License", "Actor", "Details"
         )
         self.reload()
+        self.action_verify_chain()
 
     def on_screen_resume(self) -> None:
         if self.is_mounted:
@@ -108,7 +114,22 @@ class AuditScreen(ConsoleScreen):
         )
         return events, total, offset
 
+    def action_verify_chain(self) -> None:
+        self.query_one("#audit-verdict", Static).update(
+            Text("audit chain: checking...", style="dim")
+        )
+        self._verify_chain()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="chain")
+    def _verify_chain(self) -> ChainVerdict:
+        """The same walk as `license-console audit verify`; checkpoints need Vault."""
+        vault = self.services.vault
+        return audit_chain.verify_chain(vault if vault.has_token else None)
+
     def worker_succeeded(self, group: str, result: Any) -> None:
+        if group == "chain":
+            self.query_one("#audit-verdict", Static).update(verdict_text(result))
+            return
         events, self.total, offset = result
         table = self.query_one("#audit-table", DataTable)
         table.clear()
@@ -149,3 +170,18 @@ class AuditScreen(ConsoleScreen):
 
     def action_reload(self) -> None:
         self.reload()
+
+
+def verdict_text(verdict: ChainVerdict) -> Text:
+    """One line: INTACT or TAMPERED (with the first bad event), and how far it was proven."""
+    if verdict.intact:
+        text = Text(" INTACT ", style="bold black on green")
+        text.append(f" {verdict.events:,} events chained", style="bold")
+    else:
+        text = Text(" TAMPERED ", style="bold white on red")
+        text.append(f" at event {verdict.first_bad_event}: ", style="bold red")
+        text.append(verdict.problem or "", style="red")
+    signed = "signatures verified" if verdict.signatures_verified else "signatures not verified"
+    checked = f"{verdict.checkpoints_checked} of {verdict.checkpoints} checkpoints"
+    text.append(f"  ({checked}, {signed}; press V to re-check)", style="dim")
+    return text

@@ -17,8 +17,7 @@ from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 from license_console.batch_file import read_batch_file
 from license_console.errors import LicenseConsoleError
 from license_console.licenses import utcnow
-from license_console.operations import BatchEntry, BatchError, BatchResult
-from license_console.operations import _request_from_entry as check_entry
+from license_console.operations import BatchEntry, BatchError, BatchResult, check_entry
 from license_console.tui.formatting import compact_json, literal
 from license_console.tui.screens.base import ConsoleScreen
 

@@ -43,10 +43,10 @@ class CustomerScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="customer")
     def _load(self, customer: str) -> list[LicenseRecord]:
-        # the registry filters by substring; keep the exact customer only
-        query = ListQuery(customer=customer, limit=MAX_ROWS, sort="expires_at", descending=True)
-        listing = self.services.licenses.list(query)
-        return [r for r in listing.licenses if r.customer == customer]
+        query = ListQuery(
+            customer_exact=customer, limit=MAX_ROWS, sort="expires_at", descending=True
+        )
+        return self.services.licenses.list(query).licenses
 
     def worker_succeeded(self, group: str, result: Any) -> None:
         table = self.query_one(LicenseTable)

@@ -27,7 +27,7 @@ from license_console.errors import LicenseConsoleError, OperationRefused, VaultE
 from license_console.licenses import canonical_bytes, format_ts, signature_version, utcnow
 from license_console.registry import AuditCheckpoint, AuditEvent, from_db_time, to_db_time
 from license_console.vault import VaultService, scheme_for_alg, scheme_for_key_type
-from license_console.verify import KeyRing, signature_problem
+from license_console.verify import ANY_KEY, KeyRing, signature_problem
 
 CHECKPOINT_TYPE = "audit-checkpoint"
 
@@ -255,7 +255,17 @@ def _signature_failures(
 ) -> tuple[list[CheckpointRecord], str | None]:
     """Checkpoints whose signature fails, and why signatures could not be checked (if so)."""
     if keys is not None:
-        return [r for r in records if signature_problem(r.document(), keys)], None
+        # A key file without the version a checkpoint names cannot judge it: that is "not
+        # verified", never "forged".
+        known = [r for r in records if (r.key_name, r.key_version) in keys or ANY_KEY in keys]
+        failed = [r for r in known if signature_problem(r.document(), keys, "checkpoint")]
+        unknown = sorted({f"{r.key_name} v{r.key_version}" for r in records if r not in known})
+        if unknown:
+            return failed, (
+                f"{len(records) - len(known)} checkpoint signature(s) not verified: the key "
+                f"file has no key for {', '.join(unknown)} (export the keys again)"
+            )
+        return failed, None
     if vault is None:
         return [], "checkpoint signatures were not verified (no Vault connection)"
     failed: list[CheckpointRecord] = []

@@ -8,47 +8,105 @@ refused, 2 bad input, 3 Vault unreachable/sealed/denied; `status` exits like `va
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from license_console import __version__
+import peewee
+
+from license_console import __version__, local_server
 from license_console.cli_commands import COMMANDS, Context
 from license_console.cli_output import Output
 from license_console.config import KEY_TYPES, Settings
-from license_console.errors import EXIT_BAD_INPUT, LicenseConsoleError
+from license_console.errors import EXIT_BAD_INPUT, EXIT_REFUSED, LicenseConsoleError
 from license_console.registry import STATUSES
 
 Handler = Callable[[argparse.Namespace, Context], int]
 
 
-def _common() -> argparse.ArgumentParser:
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error honours --json like every other error does."""
+
+    def error(self, message: str) -> NoReturn:
+        if "--json" in sys.argv[1:]:
+            body = {"error": message, "code": "USAGE", "details": self.format_usage().strip()}
+            print(json.dumps(body))
+        super().error(message)
+
+
+def _common(top_level: bool) -> argparse.ArgumentParser:
+    """--json and --db, accepted before or after the subcommand.
+
+    Below the top level the defaults are SUPPRESS, so a subcommand that was not given the flag
+    does not overwrite the value given before it (`license-console --json list`).
+    """
+    default = None if top_level else argparse.SUPPRESS
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="machine-readable JSON output")
     common.add_argument(
-        "--db", metavar="PATH|URL", help="registry database (default: LICENSE_CONSOLE_DB or XDG)"
+        "--json",
+        action="store_true",
+        default=False if top_level else argparse.SUPPRESS,
+        help="machine-readable JSON output",
+    )
+    common.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        default=default,
+        help="registry database (default: LICENSE_CONSOLE_DB, else the data directory)",
     )
     return common
 
 
+def count(text: str) -> int:
+    """A whole number of at least 1, for --limit and friends."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def non_negative(text: str) -> int:
+    """A whole number of at least 0, for --offset and --expiring-within."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def port(text: str) -> int:
+    value = count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError("a port is between 1 and 65535")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = _common()
-    parser = argparse.ArgumentParser(
+    common = _common(top_level=False)
+    parser = Parser(
         prog="license-console",
         description="Issue and manage software licenses signed by Vault Transit. "
         "Without a command, opens the console (TUI).",
-        parents=[common],
+        parents=[_common(top_level=True)],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help_text, description=help_text, parents=[common])
 
     add("status", "Vault seal and health status (exit 0 unsealed, 2 sealed, 1 error)")
     p = add("init", "initialise a new Vault: prints the key shares and root token once")
-    p.add_argument("--shares", type=int, default=5)
-    p.add_argument("--threshold", type=int, default=3)
+    p.add_argument("--shares", type=count, default=5)
+    p.add_argument("--threshold", type=count, default=3)
     p = add("unseal", "submit one unseal key share (prompted without echo when omitted)")
     p.add_argument("key", nargs="?", help="key share; avoid this: it lands in shell history")
     add("seal", "seal Vault (needs a token allowed to seal)")
@@ -59,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
         "create", help="enable Transit and create the key (idempotent)", parents=[common]
     )
     p.add_argument("--type", default="ed25519", choices=KEY_TYPES)
-    keys_sub.add_parser("show", help="key type, versions and public keys", parents=[common])
+    keys_sub.add_parser(
+        "show", help="key type and versions (public keys: --json or keys export)", parents=[common]
+    )
     keys_sub.add_parser(
         "rotate", help="add a new key version; new licenses use it", parents=[common]
     )
@@ -69,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="default: standard output")
-    p.add_argument("--version", type=int, metavar="N", help="only this key version")
+    p.add_argument("--version", type=count, metavar="N", help="only this key version")
 
     p = add("issue", "issue and sign a license")
     p.add_argument("--customer", required=True)
@@ -101,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--out", type=Path, metavar="FILE")
 
+    p = add("show", "one license from the registry; --out writes its .lic file again")
+    p.add_argument("license_id", metavar="LICENSE_ID")
+    p.add_argument("--out", type=Path, metavar="FILE")
+
     p = add("revoke", "revoke a license, now or from a future date")
     p.add_argument("license_id")
     p.add_argument("--reason", required=True)
@@ -110,9 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customer", help="case-insensitive substring")
     p.add_argument("--status", choices=STATUSES)
     p.add_argument("--module")
-    p.add_argument("--expiring-within", type=int, metavar="DAYS")
-    p.add_argument("--limit", type=int, default=50)
-    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--expiring-within", type=non_negative, metavar="DAYS")
+    p.add_argument("--limit", type=count, default=50, help="rows shown (default 50)")
+    p.add_argument("--offset", type=non_negative, default=0, help="rows skipped (paging)")
 
     p = add("batch", "issue many licenses from a CSV or JSON file")
     p.add_argument("file", type=Path)
@@ -126,9 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="list|verify|checkpoint",
         help="list (default); verify: exit 1 if tampered; checkpoint: sign the head now",
     )
-    p.add_argument("--license", metavar="ID")
-    p.add_argument("--action")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--license", metavar="ID", help="one license (id or 6+ character prefix)")
+    p.add_argument("--action", help="one action: issue, renew, revoke, validate, batch, ...")
+    p.add_argument("--limit", type=count, default=50, help="events shown (default 50)")
     p.add_argument(
         "--public-key", type=Path, metavar="FILE", help="verify: check checkpoints offline"
     )
@@ -138,22 +202,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = rev_sub.add_parser("export", help="write a list signed through Transit", parents=[common])
     p.add_argument("--out", type=Path, metavar="FILE", required=True)
     p.add_argument(
-        "--valid-days", type=int, default=7, metavar="N", help="next_update = now + N days"
+        "--valid-days", type=count, default=7, metavar="N", help="next_update = now + N days"
     )
 
     local = add("local", "the embedded local OpenBao server (development and evaluation)")
     local_sub = local.add_subparsers(dest="local_command", metavar="ACTION", required=True)
     p = local_sub.add_parser("start", help="start, initialise and unseal it", parents=[common])
-    p.add_argument("--port", type=int, help="default: the last used port, else 8200")
+    p.add_argument("--port", type=port, help="default: the last used port, else 8200")
     local_sub.add_parser("stop", help="stop it", parents=[common])
     local_sub.add_parser("status", help="what runs where", parents=[common])
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, --db, and the local server's address when it has one.
+
+    Without VAULT_ADDR, commands talk to the embedded local server wherever it was started
+    (`local start --port 8210`), not to the default port where nothing may listen.
+    """
     settings = Settings()
     if getattr(args, "db", None):
         settings.db = args.db
+    if "VAULT_ADDR" not in os.environ:
+        settings.vault_addr = local_server.local_address(settings) or settings.vault_addr
     return settings
 
 
@@ -176,6 +247,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # pydantic settings from a bad environment variable
         output.error(LicenseConsoleError(str(exc).splitlines()[0]))
         return EXIT_BAD_INPUT
+    except peewee.PeeweeException as exc:
+        output.error(LicenseConsoleError(f"registry error: {exc}", details=type(exc).__name__))
+        return EXIT_REFUSED
+    except OSError as exc:
+        output.error(LicenseConsoleError(f"{exc.strerror or exc}: {exc.filename or ''}".strip()))
+        return EXIT_REFUSED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -17,7 +20,15 @@ from license_console import audit, cli_trust, local_server
 from license_console.batch_file import read_batch_file
 from license_console.cli_output import Output
 from license_console.config import Settings
-from license_console.errors import EXIT_OK, EXIT_REFUSED, EXIT_VAULT, InvalidInput
+from license_console.errors import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_VAULT,
+    InvalidInput,
+    LicenseConsoleError,
+    OperationRefused,
+)
+from license_console.files import check_writable
 from license_console.licenses import (
     License,
     LicenseRequest,
@@ -83,6 +94,10 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
 
 def render_status(out: Output, status: SealStatus) -> None:
     colour = {"unsealed": "green", "standby": "yellow"}.get(status.state, "red")
+    if not status.reachable:  # nothing else is known; defaults would read as facts
+        out.fields([("Address", status.address), ("State", Text(status.state, style="bold red"))])
+        out.line(status.error or "", style="red")
+        return
     out.fields(
         [
             ("Address", status.address),
@@ -178,11 +193,14 @@ def cmd_keys(args: argparse.Namespace, ctx: Context) -> int:
     vault = ctx.services.vault
     if args.keys_command == "create":
         key, created = ctx.services.licenses.create_key(args.type)
+        if not created and key.type != args.type:
+            raise OperationRefused(
+                f"key {key.name} already exists as {key.type}, not {args.type}; it was left "
+                "unchanged (use another LICENSE_CONSOLE_KEY_NAME for a key of another type)"
+            )
         if ctx.output.json_mode:
             ctx.output.json({"created": created, "key": key})
             return EXIT_OK
-        if not created and key.type != args.type:
-            ctx.output.warn(f"key {key.name} already exists as {key.type}; left unchanged")
         ctx.output.line("Created." if created else "Already present.")
     elif args.keys_command == "rotate":
         key = ctx.services.licenses.rotate_key()
@@ -202,7 +220,15 @@ def cmd_keys(args: argparse.Namespace, ctx: Context) -> int:
 
 def _report_license(ctx: Context, license_: License, out: Path | None, verb: str) -> None:
     if out is not None:
-        write_license_file(out, license_)
+        try:
+            write_license_file(out, license_)
+        except InvalidInput as exc:
+            raise LicenseConsoleError(
+                f"license {license_.license_id} was issued and registered, but the file was not "
+                f"written ({exc.message}); write it with `license-console show "
+                f"{license_.license_id} --out FILE`",
+                details={"license": license_.document()},
+            ) from exc
     if ctx.output.json_mode:
         ctx.output.json({"success": True, "license": license_.document()})
         return
@@ -218,6 +244,8 @@ def _report_license(ctx: Context, license_: License, out: Path | None, verb: str
 
 
 def cmd_issue(args: argparse.Namespace, ctx: Context) -> int:
+    if args.out is not None:
+        check_writable(args.out)
     request = LicenseRequest.build(
         args.customer, args.modules, args.expires, parse_meta_pairs(args.meta)
     )
@@ -263,10 +291,43 @@ def render_validation(out: Output, result: ValidationResult) -> None:
 
 
 def cmd_renew(args: argparse.Namespace, ctx: Context) -> int:
+    if args.out is not None:
+        check_writable(args.out)
     license_ = ctx.services.licenses.renew(
         args.target, args.expires, args.add_module, parse_meta_pairs(args.meta)
     )
     _report_license(ctx, license_, args.out, "Renewed as")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
+    """One license from the registry: its status, and its `.lic` file again if asked."""
+    if args.out is not None:
+        check_writable(args.out)
+    record = ctx.services.licenses.get(args.license_id)
+    if args.out is not None:
+        write_license_file(args.out, License.model_validate(record.document))
+    if ctx.output.json_mode:
+        ctx.output.json(record)
+        return EXIT_OK
+    revocation = record.revocation
+    revoked = f"{format_ts(revocation.effective_at)}: {revocation.reason}" if revocation else None
+    ctx.output.fields(
+        [
+            ("License", record.license_id),
+            ("Customer", record.customer),
+            ("Status", Text(record.status, style=STATUS_STYLE[record.status])),
+            ("Modules", record.modules),
+            ("Issued", format_ts(record.issued_at)),
+            ("Expires", format_ts(record.expires_at)),
+            ("Metadata", record.document.get("metadata")),
+            ("Key", f"{record.key_name} v{record.key_version} ({record.alg})"),
+            ("Renewed from", record.renewed_from),
+            ("Renewed as", record.superseded_by),
+            ("Revocation", revoked),
+            ("File", str(args.out) if args.out else None),
+        ]
+    )
     return EXIT_OK
 
 
@@ -323,22 +384,51 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_batch(args: argparse.Namespace, ctx: Context) -> int:
     entries, errors = read_batch_file(args.file)
     service = ctx.services.licenses
-    if ctx.output.json_mode or not ctx.output.err_console.is_terminal:
-        result = service.batch_issue(entries)
-    else:
-        result = _batch_with_progress(service.batch_issue, entries, ctx.output)
+    with _stop_requested() as stop:
+        if ctx.output.json_mode or not ctx.output.err_console.is_terminal:
+            result = service.batch_issue(entries, cancelled=stop.is_set)
+        else:
+            result = _batch_with_progress(service.batch_issue, entries, ctx.output, stop)
     result.errors = sorted([*errors, *result.errors], key=lambda e: e.row)
     if ctx.output.json_mode:
         ctx.output.json(result)
+        if result.aborted:
+            ctx.output.warn(f"stopped early: {result.aborted}; the rows not issued are listed")
     else:
         _render_batch(ctx.output, result)
+    if result.aborted == "cancelled":
+        return 130
     if result.aborted:
         return EXIT_VAULT
     return EXIT_OK if not result.errors else EXIT_REFUSED
 
 
+@contextlib.contextmanager
+def _stop_requested() -> Iterator[threading.Event]:
+    """Ctrl-C or SIGTERM during a batch: finish the chunk in flight, then stop and report.
+
+    Without this an interrupt would leave the person not knowing which rows were issued.
+    """
+    stop = threading.Event()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    try:
+        for sig in previous:
+            signal.signal(sig, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = {}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def _batch_with_progress(
-    run: Callable[..., BatchResult], entries: list[Any], out: Output
+    run: Callable[..., BatchResult], entries: list[Any], out: Output, stop: threading.Event
 ) -> BatchResult:
     """A bar on stderr, so stdout stays the result alone."""
     columns = [
@@ -353,11 +443,15 @@ def _batch_with_progress(
         def update(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return run(entries, progress=update)
+        return run(entries, progress=update, cancelled=stop.is_set)
 
 
 def _render_batch(out: Output, result: BatchResult) -> None:
-    out.line(f"Issued {len(result.issued)} licenses, rejected {len(result.errors)} rows.")
+    issued, rejected = len(result.issued), len(result.errors)
+    out.line(
+        f"Issued {issued} license{'s' if issued != 1 else ''}, "
+        f"rejected {rejected} row{'s' if rejected != 1 else ''}."
+    )
     for error in result.errors[:50]:
         out.line(f"  row {error.row}: ", error.error, style="red")
     if len(result.errors) > 50:
@@ -371,8 +465,15 @@ def cmd_audit(args: argparse.Namespace, ctx: Context) -> int:
         return cli_trust.cmd_audit_verify(args, ctx)
     if args.audit_command == "checkpoint":
         return cli_trust.cmd_audit_checkpoint(args, ctx)
-    _ = ctx.services  # opens the registry
-    events, total = audit.list_events(license_id=args.license, action=args.action, limit=args.limit)
+    license_id = args.license
+    if license_id:  # a short id, as everywhere else; an id no longer registered still lists
+        found = ctx.services.registry.find(license_id, ctx.services.licenses.clock())
+        if found is None and len(license_id) >= 6:
+            with contextlib.suppress(LicenseConsoleError):
+                license_id = ctx.services.licenses.get(license_id).license_id
+    else:
+        _ = ctx.services  # opens the registry
+    events, total = audit.list_events(license_id=license_id, action=args.action, limit=args.limit)
     if ctx.output.json_mode:
         ctx.output.json({"events": events, "total": total})
         return EXIT_OK
@@ -415,6 +516,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "issue": cmd_issue,
     "validate": cmd_validate,
     "renew": cmd_renew,
+    "show": cmd_show,
     "revoke": cmd_revoke,
     "list": cmd_list,
     "batch": cmd_batch,

@@ -34,3 +34,16 @@ def write_text_atomic(path: Path, text: str) -> None:
         if tmp.parent.is_dir():
             tmp.unlink(missing_ok=True)
         raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def check_writable(path: Path) -> None:
+    """Refuse an output path before any work is done, rather than after a license is signed."""
+    path = path.expanduser()
+    if path.is_dir():
+        raise InvalidInput(f"cannot write {path}: it is a directory")
+    parent = path.parent
+    if not parent.is_dir():
+        raise InvalidInput(f"cannot write {path}: {parent} is not a directory")
+    target = path if path.exists() else parent
+    if not os.access(target, os.W_OK):
+        raise InvalidInput(f"cannot write {path}: permission denied")

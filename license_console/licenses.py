@@ -52,16 +52,17 @@ def parse_ts(text: str) -> datetime:
 
 
 def parse_expiry(text: str) -> datetime:
-    """A bare date means the end of that day in UTC (`2030-12-31` -> 23:59:59.999Z)."""
+    """A bare date (any ISO 8601 date form) means the end of that day in UTC.
+
+    `2030-12-31` and `20301231` -> 2030-12-31T23:59:59.999Z; a date-time without an offset is UTC.
+    """
     text = (text or "").strip()
     if not text:
         raise InvalidInput("an expiry date is required (YYYY-MM-DD or an ISO 8601 date-time)")
     try:
-        day = date.fromisoformat(text)
+        return datetime.combine(date.fromisoformat(text), time(23, 59, 59, 999000), tzinfo=UTC)
     except ValueError:
-        day = None
-    if day is not None and len(text) == 10:
-        return datetime.combine(day, time(23, 59, 59, 999000), tzinfo=UTC)
+        pass
     try:
         return parse_ts(text)
     except ValueError as exc:
@@ -74,8 +75,10 @@ def parse_moment(text: str, what: str) -> datetime:
     """A date (start of that day, UTC) or a date-time, for revocation effective dates."""
     text = (text or "").strip()
     try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
+        return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
+    except ValueError:
+        pass
+    try:
         return parse_ts(text)
     except ValueError as exc:
         raise InvalidInput(f"{what} {text!r} is not a date or ISO 8601 date-time") from exc

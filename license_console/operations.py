@@ -183,11 +183,17 @@ class LicenseService:
         """Online validation: Transit verify plus the registry's revocation and renewal state."""
         now = self.clock()
         doc = dict(document)
+        # A member we never write is a tampered license (it is signed over), not a bad file.
+        unexpected = sorted(set(doc) - set(License.model_fields))
         try:
-            license_ = License.model_validate(doc)
+            license_ = License.model_validate(
+                {k: v for k, v in doc.items() if k in License.model_fields}
+            )
         except ValidationError as exc:
             raise InvalidInput(f"malformed license: {_pydantic_message(exc)}") from exc
         reasons: list[str] = []
+        if unexpected:
+            reasons.append(f"unexpected member(s) {', '.join(unexpected)}: the license was altered")
         warnings: list[str] = []
         signature_valid = self._check_signature(doc, license_, reasons)
         expired = license_.expires < now
@@ -283,9 +289,11 @@ class LicenseService:
         old = self.resolve(target)
         now = self.clock()
         if old.revocation is not None:
+            when = format_ts(old.revocation.effective_at)
+            state = "is revoked" if old.status == "revoked" else "is scheduled for revocation"
             raise OperationRefused(
-                f"license {old.license_id} is revoked (effective "
-                f"{format_ts(old.revocation.effective_at)}): issue a new one instead"
+                f"license {old.license_id} {state} (effective {when}): a revoked license is "
+                "not renewed; issue a new one instead"
             )
         if old.superseded_by:
             raise OperationRefused(
@@ -435,8 +443,12 @@ def check_entry(entry: BatchEntry, now: datetime) -> LicenseRequest:
     metadata = entry.metadata if entry.metadata not in (None, "") else {}
     if not isinstance(metadata, dict):
         raise InvalidInput("metadata must be a JSON object")
-    if not isinstance(entry.expires_at, str):
+    if entry.expires_at in (None, ""):
         raise InvalidInput("expires_at is required (YYYY-MM-DD)")
+    if not isinstance(entry.expires_at, str):
+        raise InvalidInput(
+            f"expires_at must be a date string like 2031-12-31, not {entry.expires_at!r}"
+        )
     return LicenseRequest.build(entry.customer, modules, entry.expires_at, metadata, now=now)
 
 

@@ -192,15 +192,25 @@ def _starts(field: pw.Field, text: str) -> pw.Expression:
     return pw.Expression(field, pw.OP.ILIKE, pw.NodeList((f"{escaped}%", pw.SQL("ESCAPE '\\'"))))
 
 
-def open_database(location: str) -> pw.Database:
-    """A path means SQLite; anything with `://` is a Peewee database URL."""
+def open_database(location: str, create_dirs: bool = False) -> pw.Database:
+    """A path means SQLite; anything with `://` is a Peewee database URL.
+
+    Only the default location gets its directories created: a mistyped --db must fail, not
+    quietly start an empty registry somewhere new.
+    """
     if "://" in location:
         try:
             return connect(location)
-        except (RuntimeError, ValueError, ImportError) as exc:
-            raise InvalidInput(f"cannot use database {location!r}: {exc}") from exc
+        except (RuntimeError, ValueError, ImportError, pw.ImproperlyConfigured) as exc:
+            hint = " (pip install 'license-console[postgres]')" if "postgres" in location else ""
+            raise InvalidInput(f"cannot use database {location!r}: {exc}{hint}") from exc
     path = Path(location).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if create_dirs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.parent.is_dir():
+        raise InvalidInput(f"cannot use registry {location!r}: {path.parent} is not a directory")
+    if path.is_dir():
+        raise InvalidInput(f"cannot use registry {location!r}: it is a directory")
     return pw.SqliteDatabase(
         str(path),
         pragmas={"journal_mode": "wal", "busy_timeout": 10_000, "foreign_keys": 1},
@@ -211,14 +221,15 @@ def open_database(location: str) -> pw.Database:
 class Registry:
     """The database and every query on it; no Vault, no Textual."""
 
-    def __init__(self, location: str) -> None:
+    def __init__(self, location: str, create_dirs: bool = False) -> None:
         self.location = location
-        self.db = open_database(location)
+        self.db = open_database(location, create_dirs)
         try:
             self.db.bind(MODELS, bind_refs=False, bind_backrefs=False)
             self.db.connect(reuse_if_open=True)
             self._migrate()
-        except pw.OperationalError as exc:
+        except (pw.PeeweeException, OSError) as exc:
+            self.db.close()
             raise LicenseConsoleError(f"cannot open the registry {location!r}: {exc}") from exc
 
     def close(self) -> None:
@@ -315,7 +326,8 @@ class Registry:
                 raise InvalidInput(f"license id prefix {license_id!r} is ambiguous")
             row = rows[0] if rows else None
         if row is None:
-            raise NotFound(f"no license {license_id!r} in the registry")
+            hint = "" if len(license_id) >= 6 else " (a short id needs at least 6 characters)"
+            raise NotFound(f"no license {license_id!r} in the registry{hint}")
         return _record(row, now)
 
     def find(self, license_id: str, now: datetime) -> LicenseRecord | None:

@@ -55,7 +55,7 @@ def build_services(settings: Settings, token: str | None = None) -> Services:
     if token is None:
         token, source = resolve_token(settings)
     vault = VaultService(settings, token, token_source=source)
-    registry = Registry(settings.database)
+    registry = Registry(settings.database, create_dirs=settings.db is None)
     return Services(
         settings=settings,
         vault=vault,

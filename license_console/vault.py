@@ -21,11 +21,13 @@ from license_console.config import KEY_TYPES, Settings
 from license_console.errors import (
     InvalidInput,
     KeyMissing,
+    OperationRefused,
     PermissionDenied,
     VaultError,
     VaultSealed,
     VaultUnreachable,
 )
+from license_console.verify import public_key_pem_from_transit
 
 # Transit refuses JSON bodies with too many strings (about 1,000); a verify item carries four.
 BATCH_CHUNK = 200
@@ -297,7 +299,7 @@ class VaultService:
             raise InvalidInput("threshold must be between 1 and the number of shares")
         with self._errors("initialise Vault"):
             if self.client.sys.is_initialized():
-                raise VaultError(f"Vault at {self.address} is already initialised")
+                raise OperationRefused(f"Vault at {self.address} is already initialised")
             result = self.client.sys.initialize(secret_shares=shares, secret_threshold=threshold)
         return InitResult(
             keys=result["keys"], keys_base64=result["keys_base64"], root_token=result["root_token"]
@@ -462,6 +464,16 @@ def _build_status(
     )
 
 
+def _pem(key_type: str, public_key: str | None) -> str | None:
+    """Transit gives ed25519 keys as raw base64 and the others as PEM: always PEM here."""
+    if not public_key:
+        return None
+    try:
+        return public_key_pem_from_transit(key_type, public_key)
+    except ValueError:
+        return public_key
+
+
 def _build_key_info(data: dict[str, Any]) -> KeyInfo:
     versions = []
     for number, entry in sorted(data.get("keys", {}).items(), key=lambda kv: int(kv[0])):
@@ -470,7 +482,7 @@ def _build_key_info(data: dict[str, Any]) -> KeyInfo:
                 KeyVersion(
                     version=int(number),
                     creation_time=entry.get("creation_time"),
-                    public_key_pem=entry.get("public_key"),
+                    public_key_pem=_pem(data["type"], entry.get("public_key")),
                 )
             )
         else:  # symmetric keys list only a timestamp; they cannot sign, but show them anyway

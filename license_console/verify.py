@@ -315,7 +315,7 @@ def _verify_raw(key: PublicKey, alg: str, signature: bytes, data: bytes) -> None
         key.verify(signature, data, pad, digest)
 
 
-def signature_problem(doc: Mapping[str, Any], keys: KeyRing) -> str | None:
+def signature_problem(doc: Mapping[str, Any], keys: KeyRing, what: str = "license") -> str | None:
     """Return why the document's signature fails, or None when it is good.
 
     Shared by licenses and revocation lists, which are signed the same way.
@@ -351,7 +351,7 @@ def signature_problem(doc: Mapping[str, Any], keys: KeyRing) -> str | None:
     try:
         _verify_raw(key, alg, raw, data)
     except InvalidSignature:
-        return "signature does not match: the license was altered or signed by another key"
+        return f"signature does not match: the {what} was altered or signed by another key"
     return None
 
 
@@ -415,7 +415,7 @@ def load_revocation_list(doc: Any, keys: KeyRing) -> RevocationList:
     """Check a signed revocation list and return it; raise RevocationListError if untrustworthy."""
     if not isinstance(doc, dict) or doc.get("type") != "license-console-revocations":
         raise RevocationListError("not a license-console-revocations document")
-    problem = signature_problem(doc, keys)
+    problem = signature_problem(doc, keys, "revocation list")
     if problem:
         raise RevocationListError(f"revocation list refused: {problem}")
     if not isinstance(doc.get("revocations"), list):

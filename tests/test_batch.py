@@ -127,3 +127,41 @@ def test_unusable_batch_files_are_refused_whole(text: str, fragment: str) -> Non
 def test_missing_batch_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="no such batch file"):
         read_batch_file(tmp_path / "nope.csv")
+
+
+def test_interrupting_a_batch_reports_what_was_issued(
+    services: Services, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Ctrl-C finishes the chunk in flight, then prints the result: nothing unaccounted for."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "big.csv"
+    path.write_text(
+        "customer,modules,expires_at\n" + "".join(f"C{i},m,2031-01-01\n" for i in range(8000)),
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "license_console", "batch", str(path), "--json"],
+        env={**os.environ},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while services.licenses.list(ListQuery(limit=1)).total == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    body = json.loads(out)
+    assert "Traceback" not in err
+    registered = services.licenses.list(ListQuery(limit=1)).total
+    assert registered == len(body["issued"])
+    assert len(body["issued"]) + len(body["errors"]) == 8000
+    if process.returncode == 130:  # interrupted before the end, as intended
+        assert body["aborted"] == "cancelled" and len(body["issued"]) < 8000
+    else:  # the machine was quick enough to finish first
+        assert process.returncode == 0 and len(body["issued"]) == 8000

@@ -51,8 +51,10 @@ def test_status_unreachable_exits_1(monkeypatch: pytest.MonkeyPatch, capsys) -> 
 
 
 def test_keys_create_is_idempotent(key: None, capsys: pytest.CaptureFixture[str]) -> None:
-    code, body, _ = run(capsys, "keys", "create", "--type", "rsa-2048")
+    code, body, _ = run(capsys, "keys", "create")
     assert code == 0 and body["created"] is False and body["key"]["type"] == "ed25519"
+    code, body, _ = run(capsys, "keys", "create", "--type", "rsa-2048")
+    assert code == 1 and "already exists as ed25519" in body["error"]
     code, body, _ = run(capsys, "keys", "rotate")
     assert code == 0 and body["latest_version"] == 2
     code, body, _ = run(capsys, "keys", "show")
@@ -197,3 +199,70 @@ def test_unreachable_vault_is_one_line_and_exit_3(tmp_path: Path) -> None:
     assert result.stderr.startswith("error: cannot reach Vault at")
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_global_flags_work_before_the_subcommand(key: None, tmp_path: Path, capsys) -> None:
+    issue(capsys, tmp_path / "a.lic")
+    other = tmp_path / "other.db"
+    assert main(["--json", "--db", str(other), "list"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"licenses": [], "total": 0}
+    assert main(["--json", "list"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 1
+
+
+def test_a_mistyped_db_path_fails_instead_of_starting_an_empty_registry(
+    env: dict[str, str], tmp_path: Path, capsys
+) -> None:
+    code, body, _ = run(capsys, "list", "--db", str(tmp_path / "no" / "such" / "r.db"))
+    assert code == 2 and "is not a directory" in body["error"]
+    assert not (tmp_path / "no").exists()
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database at all" * 100)
+    code, body, err = run(capsys, "list", "--db", str(junk))
+    assert code == 1 and "cannot open the registry" in body["error"]
+    assert "Traceback" not in err
+
+
+def test_unwritable_out_is_refused_before_signing(key: None, tmp_path: Path, capsys) -> None:
+    for out in (tmp_path, tmp_path / "missing-dir" / "a.lic"):
+        code, body, _ = run(
+            capsys, "issue", "--customer", "A", "--module", "m", "--expires", "2031-01-01",
+            "--out", str(out),
+        )  # fmt: skip
+        assert code == 2 and "cannot write" in body["error"]
+    code, body, _ = run(capsys, "list")
+    assert body["total"] == 0  # nothing was issued behind the error
+
+
+def test_show_rewrites_a_license_file(key: None, tmp_path: Path, capsys) -> None:
+    license_ = issue(capsys, tmp_path / "a.lic")["license"]
+    again = tmp_path / "again.lic"
+    code, body, _ = run(capsys, "show", license_["license_id"][:10], "--out", str(again))
+    assert code == 0 and body["status"] == "active"
+    assert json.loads(again.read_text()) == license_
+
+
+def test_an_added_member_is_a_tampered_license(key: None, tmp_path: Path, capsys) -> None:
+    lic = tmp_path / "a.lic"
+    issue(capsys, lic)
+    document = json.loads(lic.read_text())
+    document["seats_unlimited"] = True
+    lic.write_text(json.dumps(document))
+    code, verdict, _ = run(capsys, "validate", str(lic))
+    assert code == 1 and verdict["signature_valid"] is False
+    assert "unexpected member(s) seats_unlimited" in verdict["reasons"][0]
+
+
+def test_usage_errors_honour_json(env: dict[str, str], capsys, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["license-console", "list", "--limit", "0", "--json"])
+    with pytest.raises(SystemExit) as exc:
+        main(["list", "--limit", "0", "--json"])
+    assert exc.value.code == 2
+    body = json.loads(capsys.readouterr().out)
+    assert body["code"] == "USAGE" and "--limit" in body["error"]
+
+
+def test_audit_takes_a_short_id(key: None, tmp_path: Path, capsys) -> None:
+    license_ = issue(capsys, tmp_path / "a.lic")["license"]
+    code, body, _ = run(capsys, "audit", "--license", license_["license_id"][:12])
+    assert code == 0 and [e["action"] for e in body["events"]] == ["issue"]

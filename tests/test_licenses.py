@@ -26,6 +26,11 @@ def test_bare_date_means_end_of_day_utc() -> None:
     assert format_ts(parse_expiry("2030-12-31")) == "2030-12-31T23:59:59.999Z"
 
 
+@pytest.mark.parametrize("text", ["2030-12-31", "20301231"])
+def test_every_bare_date_form_means_end_of_day(text: str) -> None:
+    assert format_ts(parse_expiry(text)) == "2030-12-31T23:59:59.999Z"
+
+
 def test_datetime_with_offset_is_converted_to_utc() -> None:
     assert format_ts(parse_expiry("2030-06-01T12:00:00+02:00")) == "2030-06-01T10:00:00.000Z"
 

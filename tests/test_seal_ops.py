@@ -16,7 +16,12 @@ import pytest
 
 from license_console import local_server
 from license_console.config import Settings
-from license_console.errors import InvalidInput, VaultError, VaultSealed, VaultUnreachable
+from license_console.errors import (
+    InvalidInput,
+    OperationRefused,
+    VaultSealed,
+    VaultUnreachable,
+)
 from license_console.vault import VaultService, scheme_for_key_type
 
 VAULT_ENV = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE", "VAULT_CACERT", "VAULT_SKIP_VERIFY")
@@ -88,7 +93,7 @@ def test_init_unseal_and_seal_again(server: tuple[Settings, subprocess.Popen[byt
         service.initialize(shares=2, threshold=3)
     result = service.initialize(shares=3, threshold=2)
     assert len(result.keys) == 3
-    with pytest.raises(VaultError, match="already initialised"):
+    with pytest.raises(OperationRefused, match="already initialised"):
         service.initialize(shares=3, threshold=2)
 
     status = service.status()

@@ -214,10 +214,10 @@ def test_tampered_revocation_list_is_refused(
 def test_revocations_export_needs_a_positive_validity(
     key: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(
-        capsys, "revocations", "export", "--out", str(tmp_path / "r.json"), "--valid-days", "0"
-    )
-    assert code == 2 and "--valid-days" in err and not (tmp_path / "r.json").exists()
+    with pytest.raises(SystemExit) as exc:  # a usage error, refused before anything runs
+        run(capsys, "revocations", "export", "--out", str(tmp_path / "r.json"), "--valid-days", "0")
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "--valid-days" in err and not (tmp_path / "r.json").exists()
 
 
 # -- OpenSSL, a verifier nobody here wrote -------------------------------------------------------

@@ -258,14 +258,14 @@ def _signature_failures(
         # A key file without the version a checkpoint names cannot judge it: that is "not
         # verified", never "forged".
         known = [r for r in records if (r.key_name, r.key_version) in keys or ANY_KEY in keys]
-        failed = [r for r in known if signature_problem(r.document(), keys, "checkpoint")]
+        forged = [r for r in known if signature_problem(r.document(), keys, "checkpoint")]
         unknown = sorted({f"{r.key_name} v{r.key_version}" for r in records if r not in known})
         if unknown:
-            return failed, (
+            return forged, (
                 f"{len(records) - len(known)} checkpoint signature(s) not verified: the key "
                 f"file has no key for {', '.join(unknown)} (export the keys again)"
             )
-        return failed, None
+        return forged, None
     if vault is None:
         return [], "checkpoint signatures were not verified (no Vault connection)"
     failed: list[CheckpointRecord] = []

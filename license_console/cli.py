@@ -37,14 +37,14 @@ class Parser(argparse.ArgumentParser):
         super().error(message)
 
 
-def _common(top_level: bool) -> argparse.ArgumentParser:
+def _common(top_level: bool) -> Parser:
     """--json and --db, accepted before or after the subcommand.
 
     Below the top level the defaults are SUPPRESS, so a subcommand that was not given the flag
     does not overwrite the value given before it (`license-console --json list`).
     """
     default = None if top_level else argparse.SUPPRESS
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument(
         "--json",
         action="store_true",
@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_common(top_level=True)],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help_text, description=help_text, parents=[common])

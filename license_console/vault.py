@@ -15,6 +15,7 @@ from typing import Any
 import hvac
 import hvac.exceptions as hx
 import requests
+import urllib3
 from pydantic import BaseModel, SecretStr
 
 from license_console.config import KEY_TYPES, Settings
@@ -196,6 +197,8 @@ class VaultService:
             timeout=settings.timeout,
         )
         self._actor: str | None = None
+        if settings.vault_skip_verify:  # asked for explicitly: no warning on every request
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
     @property
     def has_token(self) -> bool:
@@ -212,6 +215,12 @@ class VaultService:
             raise VaultUnreachable(
                 f"Vault at {self.address} did not answer within {self.settings.timeout:g}s "
                 f"while trying to {what}",
+                details=str(exc),
+            ) from exc
+        except requests.exceptions.SSLError as exc:
+            raise VaultUnreachable(
+                f"TLS verification failed for Vault at {self.address}: set VAULT_CACERT to the CA "
+                "that signed its certificate (VAULT_SKIP_VERIFY=true skips the check)",
                 details=str(exc),
             ) from exc
         except requests.exceptions.ConnectionError as exc:

@@ -189,3 +189,56 @@ async def test_the_app_builds_its_own_services(env, tmp_path):
         assert isinstance(app.screen, LicensesScreen)
         assert app.connection is not None and app.connection.state == "unsealed"
     app.services.close()
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[Settings]:
+    """An uninitialised raft server; always stopped afterwards."""
+    api, cluster = free_ports(2)
+    process = local_server.spawn(tmp_path / "raft-data", api, cluster)
+    try:
+        yield Settings(
+            vault_addr=f"http://127.0.0.1:{api}",
+            data_dir=tmp_path / "data",
+            db=str(tmp_path / "fresh.db"),
+            timeout=5.0,
+        )
+    finally:
+        end(process)
+
+
+async def test_init_wizard_shows_the_shares_once_and_stores_nothing(fresh_server, tmp_path):
+    from license_console.tui.modals.init_keys import InitKeysModal
+
+    settings = fresh_server
+    services = services_for(settings, None)
+    app = create_app(settings, services, refresh_interval=60, out_dir=tmp_path)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            if isinstance(app.screen, ConnectScreen):  # no token yet: on-call closes it
+                await pilot.press("escape")
+                await settle(pilot)
+            assert isinstance(app.screen, StatusScreen)
+            assert "never been initialised" in screen_text(app)
+            app.screen.query_one("#init-shares", Input).value = "3"
+            app.screen.query_one("#init-threshold", Input).value = "2"
+            await pilot.click("#init")
+            await settle(pilot)
+            assert isinstance(app.screen, InitKeysModal)
+            shown = [k.get_secret_value() for k in app.screen.result.keys]
+            root = app.screen.result.root_token.get_secret_value()
+            text = screen_text(app)
+            assert "shown ONCE" in text and "Key share 3:" in text
+            await pilot.click("#use-root")  # use the root token for this session
+            await settle(pilot)
+            assert app.services is not None and app.services.vault.client.token == root
+            await until(pilot, lambda: state(app) == "sealed", 30)
+            assert "0 of 2 key shares" in screen_text(app)
+    finally:
+        services.close()
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    for path in written:  # the raft data is encrypted; everything else must not hold a secret
+        data = path.read_bytes()
+        for secret in [*shown, root]:
+            assert secret.encode() not in data, path

@@ -125,8 +125,12 @@ def list_events(
 ) -> tuple[list[AuditRecord], int]:
     """Newest first, with the total count of matches for paging."""
     query = AuditEvent.select()
-    if license_id:
-        query = query.where(AuditEvent.license_id == license_id)
+    if license_id:  # a full id, or the 6+ character prefix people quote (ids are upper case)
+        license_id = license_id.strip().upper()
+        if len(license_id) >= 6:
+            query = query.where(AuditEvent.license_id.startswith(license_id))
+        else:
+            query = query.where(AuditEvent.license_id == license_id)
     if action:
         query = query.where(AuditEvent.action == action)
     if actor:

@@ -325,15 +325,8 @@ def cmd_audit(args: argparse.Namespace, ctx: Context) -> int:
         return cli_trust.cmd_audit_verify(args, ctx)
     if args.audit_command == "checkpoint":
         return cli_trust.cmd_audit_checkpoint(args, ctx)
-    license_id = args.license
-    if license_id:  # a short id, as everywhere else; an id no longer registered still lists
-        found = ctx.services.registry.find(license_id, ctx.services.licenses.clock())
-        if found is None and len(license_id) >= 6:
-            with contextlib.suppress(LicenseConsoleError):
-                license_id = ctx.services.licenses.get(license_id).license_id
-    else:
-        _ = ctx.services  # opens the registry
-    events, total = audit.list_events(license_id=license_id, action=args.action, limit=args.limit)
+    _ = ctx.services  # opens the registry
+    events, total = audit.list_events(license_id=args.license, action=args.action, limit=args.limit)
     if ctx.output.json_mode:
         ctx.output.json({"events": events, "total": total})
         return EXIT_OK

@@ -151,8 +151,8 @@ def normalize_modules(values: Iterable[Any]) -> list[str]:
     for raw in values:
         if not isinstance(raw, str) or not MODULE_PATTERN.match(raw.strip()):
             raise InvalidInput(
-                f"module {raw!r} is not a valid name (letters, digits and _ . : + -, "
-                "at most 64 characters)"
+                f"module {raw!r} is not a valid name (ASCII letters, digits and _ . : + -, "
+                "starting with a letter or digit, at most 64 characters)"
             )
         modules.add(raw.strip())
     if not modules:

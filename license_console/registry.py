@@ -363,10 +363,11 @@ class Registry:
         if query.status:
             conditions.append(status_condition(query.status, db_now))
         if query.expiring_within is not None:
-            horizon = db_now + timedelta(days=query.expiring_within)
+            # Whole days, as they are shown: "7 days left" means less than 8 days from now.
+            horizon = db_now + timedelta(days=query.expiring_within + 1)
             conditions.append(
                 (LicenseRow.expires_at >= db_now)
-                & (LicenseRow.expires_at <= horizon)
+                & (LicenseRow.expires_at < horizon)
                 & _not_revoked(db_now)
                 & LicenseRow.superseded_by.is_null()
             )

@@ -232,7 +232,8 @@ class VaultService:
             raise VaultUnreachable(f"cannot talk to Vault at {self.address}: {exc}") from exc
         except hx.VaultDown as exc:
             raise VaultSealed(
-                f"Vault at {self.address} is sealed: unseal it before you {what}",
+                f"Vault at {self.address} is sealed, so nothing can be signed or verified: "
+                "unseal it (`license-console unseal`, or the console's status screen)",
                 details=_vault_message(exc),
             ) from exc
         except (hx.Forbidden, hx.Unauthorized) as exc:

@@ -249,3 +249,20 @@ def test_every_operation_is_audited_with_an_actor_not_a_token(services: Services
     assert events[0].details["effective_at"] == format_ts(
         services.licenses.get(license_.license_id).revocation.effective_at  # type: ignore[union-attr]
     )
+
+
+def test_expiring_within_counts_whole_days_as_shown(services: Services) -> None:
+    now = utcnow()
+    inside = services.licenses.issue(
+        LicenseRequest.build("Soon", ["hr"], now + timedelta(days=7, hours=12))
+    )
+    services.licenses.issue(LicenseRequest.build("Later", ["hr"], now + timedelta(days=8, hours=1)))
+    assert services.licenses.get(inside.license_id).status == "active"
+    found = services.licenses.list(ListQuery(expiring_within=7))
+    assert [r.customer for r in found.licenses] == ["Soon"]  # "7 days left" is within 7 days
+
+
+def test_audit_filter_takes_a_short_id(services: Services) -> None:
+    license_ = services.licenses.issue(_request())
+    events, total = audit.list_events(license_id=license_.license_id[:10].lower())
+    assert total == 1 and events[0].license_id == license_.license_id

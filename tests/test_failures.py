@@ -93,3 +93,21 @@ def test_wrong_token_is_permission_denied(own_server: DevServer, monkeypatch, ca
 def test_missing_key_says_how_to_create_it(own_server: DevServer, capsys) -> None:
     assert main(["issue", "--customer", "A", "--module", "m", "--expires", "2031-01-01"]) == 1
     assert "keys create" in capsys.readouterr().err
+
+
+def test_a_hung_vault_times_out_with_a_message(monkeypatch, capsys) -> None:
+    """A server that accepts connections and never answers: the configured timeout ends it."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        monkeypatch.setenv("VAULT_ADDR", f"http://127.0.0.1:{listener.getsockname()[1]}")
+        monkeypatch.setenv("VAULT_TOKEN", ROOT_TOKEN)
+        monkeypatch.setenv("LICENSE_CONSOLE_TIMEOUT", "0.5")
+        code = main(["keys", "show", "--json"])
+        body = json.loads(capsys.readouterr().out)
+        assert code == 3
+        assert "did not answer within 0.5s" in body["error"]
+        assert main(["status", "--json"]) == 1
+        assert "did not answer" in json.loads(capsys.readouterr().out)["error"]

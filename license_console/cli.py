@@ -60,26 +60,21 @@ def _common(top_level: bool) -> Parser:
     return common
 
 
-def count(text: str) -> int:
-    """A whole number of at least 1, for --limit and friends."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        return value
+
+    return parse
 
 
-def non_negative(text: str) -> int:
-    """A whole number of at least 0, for --offset and --expiring-within."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
+count = _whole_number(1)  # --limit, --shares, --valid-days...
+non_negative = _whole_number(0)  # --offset, --expiring-within
 
 
 def port(text: str) -> int:

@@ -27,9 +27,30 @@ ROOT_TOKEN = "test-root-" + uuid.uuid4().hex
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int = 2) -> list[int]:
+    """Ports nobody listens on: held open together so the kernel hands out different ones."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def end(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server this test started: politely, then firmly."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 
 def bao_binary() -> str:

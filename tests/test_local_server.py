@@ -18,20 +18,9 @@ from keyring.backends import fail
 from license_console import local_server, secret_store
 from license_console.config import Settings
 from license_console.vault import VaultService, scheme_for_key_type
+from tests.conftest import free_ports
 
 VAULT_ENV = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE", "VAULT_CACERT", "VAULT_SKIP_VERIFY")
-
-
-def free_ports(count: int = 2) -> list[int]:
-    """Ports nobody listens on: held open together so the kernel hands out different ones."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def mode(path: Path) -> int:

@@ -6,7 +6,6 @@ throwaway raft server, so the console's init/unseal/seal screens are tested on t
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,30 +22,10 @@ from license_console.errors import (
     VaultUnreachable,
 )
 from license_console.vault import VaultService, scheme_for_key_type
+from tests.conftest import end, free_ports
 
 VAULT_ENV = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE", "VAULT_CACERT", "VAULT_SKIP_VERIFY")
 SCHEME = scheme_for_key_type("ed25519")
-
-
-def free_ports(count: int = 2) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def end(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @pytest.fixture

@@ -173,7 +173,10 @@ async def session(app: LicenseConsoleApp, out: Path, key: str, work: Path) -> No
         await pilot.press("enter")
         await wait(pilot)
         shot("batch-preview")
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # asks first: "Issue N licenses from FILE?"
+        await wait(pilot)
+        shot("batch-confirm")
+        await pilot.click("#confirm")
         await wait(pilot)
         shot("batch-result")
 

@@ -21,7 +21,7 @@ from license_console.operations import LicenseService
 from license_console.services import Services, build_services
 from license_console.tui.modals.help import HelpModal
 from license_console.tui.screens.audit import AuditScreen
-from license_console.tui.screens.base import WorkerResults
+from license_console.tui.screens.base import ConsoleScreen, WorkerResults
 from license_console.tui.screens.batch import BatchScreen
 from license_console.tui.screens.connect import ConnectScreen
 from license_console.tui.screens.issue import IssueScreen
@@ -52,7 +52,7 @@ class LicenseConsoleApp(WorkerResults, App[None]):
         "keys": KeysScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "show('status')", "Status", id="status"),
+        Binding("s", "show('status')", "Status", id="status", show=False),
         Binding("l", "show('licenses')", "Licenses", id="licenses"),
         Binding("n", "show('issue')", "New", id="issue"),
         Binding("b", "show('batch')", "Batch import", id="batch", show=False),
@@ -119,7 +119,7 @@ class LicenseConsoleApp(WorkerResults, App[None]):
         self.connection = Connection(
             address=services.settings.vault_addr, namespace=services.settings.vault_namespace
         )
-        self.switch_mode("licenses")
+        self.action_show("licenses")
         if not services.vault.has_token:
             self.push_screen(ConnectScreen())
         self._timer = self.set_interval(self.refresh_interval, self.refresh_status)
@@ -171,7 +171,7 @@ class LicenseConsoleApp(WorkerResults, App[None]):
         if self._first_check:
             self._first_check = False
             if state in NEEDS_ATTENTION:
-                self.switch_mode("status")
+                self.action_show("status")
             elif state == "unreachable":
                 self.notify(
                     f"{status.error or 'Vault is unreachable'}. The registry can still be browsed.",
@@ -214,21 +214,29 @@ class LicenseConsoleApp(WorkerResults, App[None]):
         return True
 
     def action_show(self, mode: str) -> None:
-        if self.current_mode == mode and len(self.screen_stack) > 1:
+        """Show a mode with its primary widget focused (modes keep their screens between visits)."""
+        if self.current_mode == mode and len(self.screen_stack) == 1:
+            self._focus_primary()
+            return
+        if self.current_mode == mode:
             while len(self.screen_stack) > 1:
                 self.pop_screen()
-            return
-        self.switch_mode(mode)
+        else:
+            self.switch_mode(mode)
+        screen = self.screen_stack[0] if self.current_mode == mode else self.screen
+        if isinstance(screen, ConsoleScreen):
+            screen.focus_primary_when_shown()
+
+    def _focus_primary(self) -> None:
+        screen = self.screen
+        if isinstance(screen, ConsoleScreen):
+            screen.focus_primary()
 
     def action_search(self) -> None:
         self.action_show("licenses")
-
-        def focus() -> None:
-            screen = self.screen
-            if isinstance(screen, LicensesScreen):
-                screen.focus_search()
-
-        self.call_after_refresh(focus)
+        screen = self.screen_stack[0]
+        if isinstance(screen, LicensesScreen):
+            screen.focus_primary_when_shown(screen.focus_search)
 
     def action_connect(self) -> None:
         self.push_screen(ConnectScreen())
@@ -237,7 +245,7 @@ class LicenseConsoleApp(WorkerResults, App[None]):
         if len(self.screen_stack) > 1:
             self.pop_screen()
         elif self.services is not None and self.current_mode != "licenses":
-            self.switch_mode("licenses")
+            self.action_show("licenses")
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpModal):
@@ -251,14 +259,14 @@ class LicenseConsoleApp(WorkerResults, App[None]):
             if isinstance(binding, Binding) and binding.id not in ("back", "quit"):
                 yield SystemCommand(
                     binding.description,
-                    f"{binding.key_display or binding.key}: go to {binding.description.lower()}",
+                    f"{self.get_key_display(binding)}: go to {binding.description.lower()}",
                     _runner(self, binding.action),
                 )
         for binding in type(screen).BINDINGS:
             if isinstance(binding, Binding) and binding.description:
                 yield SystemCommand(
                     binding.description,
-                    f"{binding.key} on this screen",
+                    f"{self.get_key_display(binding)} on this screen",
                     _runner(screen, binding.action),
                 )
 

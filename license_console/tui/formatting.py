@@ -24,12 +24,6 @@ SEAL_STYLES = {
     "uninitialized": "bold magenta",
     "unreachable": "bold red reverse",
 }
-SHORT_ID = 12
-
-
-def short_id(license_id: str) -> str:
-    """The ULID's time part and two random characters: enough for people, a valid prefix."""
-    return license_id[:SHORT_ID]
 
 
 def literal(value: Any) -> Text:
@@ -43,8 +37,12 @@ def status_text(status: str) -> Text:
     return Text(status, style=STATUS_STYLES.get(status, ""))
 
 
-def seal_text(state: str) -> Text:
-    return Text(f" {state} ", style=SEAL_STYLES.get(state, ""))
+def seal_text(state: str, pill: bool = True) -> Text:
+    """The state, coloured; as a padded pill in running text, bare where it must line up.
+
+    The colour is a span, not the Text's base style, so a table does not paint its padding.
+    """
+    return Text.assemble((f" {state} " if pill else state, SEAL_STYLES.get(state, "")))
 
 
 def day(moment: datetime) -> str:
@@ -52,13 +50,18 @@ def day(moment: datetime) -> str:
 
 
 def expiry_text(expires_at: datetime, now: datetime, status: str = "active") -> Text:
-    """The date and days left, coloured as it nears: red within 7 days, yellow within 30."""
+    """The date and days left, coloured as it nears: red within 7 days, yellow within 30.
+
+    A superseded license still runs until its own expiry (its renewal replaces it for new
+    installs), so it keeps its days left, dimmed; expired and revoked ones show the date only.
+    """
     left = days_until(expires_at, now)
     text = Text(day(expires_at))
-    if status != "active":
-        return text
-    style = "red" if left < 7 else "yellow" if left < 30 else "green"
-    text.append(f" ({left}d)", style=style)
+    if status == "superseded":
+        text.append(f" ({left}d)", style="dim")
+    elif status == "active":
+        style = "red" if left < 7 else "yellow" if left < 30 else "green"
+        text.append(f" ({left}d)", style=style)
     return text
 
 

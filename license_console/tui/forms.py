@@ -8,7 +8,7 @@ from typing import Any
 from textual.suggester import Suggester
 
 from license_console.errors import InvalidInput
-from license_console.licenses import format_ts, parse_meta_pairs
+from license_console.licenses import FORMAT_VERSION, format_ts, parse_meta_pairs
 
 QUICK_PICKS = {"30d": timedelta(days=30), "1y": timedelta(days=365)}
 
@@ -45,6 +45,7 @@ def preview_document(
     issuer: str,
     key_name: str,
     renewed_from: str | None = None,
+    alg: str | None = None,
 ) -> dict[str, Any]:
     """What will be signed, with placeholders for what only signing decides."""
     return {
@@ -55,9 +56,11 @@ def preview_document(
         "expires_at": format_ts(expires_at),
         "metadata": metadata,
         "issuer": issuer,
+        "version": FORMAT_VERSION,
         "renewed_from": renewed_from,
         "key_name": key_name,
         "key_version": "(latest)",
+        "alg": alg or "(key's alg)",
         "signature": "(Vault signs on confirm)",
     }
 

@@ -18,6 +18,7 @@ from license_console.registry import Registry
 from license_console.services import Services
 from license_console.tui.app import LicenseConsoleApp, create_app
 from license_console.tui.modals.confirm import ConfirmModal
+from license_console.tui.screens.audit import AuditScreen
 from license_console.tui.screens.connect import ConnectScreen
 from license_console.tui.screens.licenses import LicensesScreen
 from license_console.tui.screens.status import StatusScreen
@@ -95,7 +96,7 @@ async def test_unseal_a_sealed_server_through_the_ui(sealed_server, tmp_path):
             assert "unsealed" in screen_text(app)
             assert not app.screen.query_one("#unseal-box").display
 
-            await pilot.click("#seal")
+            await pilot.press("ctrl+x")  # seal (ctrl+s means submit elsewhere)
             await pilot.pause()
             assert isinstance(app.screen, ConfirmModal)
             await pilot.click("#confirm")
@@ -116,6 +117,39 @@ async def test_a_wrong_unseal_key_is_a_notification(sealed_server, tmp_path):
             await settle(pilot)
             assert any(n.title == "Unseal failed" for n in app._notifications)
             assert app.connection is not None and app.connection.state == "sealed"
+    finally:
+        services.close()
+
+
+async def test_the_hidden_unseal_field_is_emptied_and_gives_up_the_focus(sealed_server, tmp_path):
+    settings, key, root = sealed_server
+    services = services_for(settings, root)
+    app = create_app(settings, services, refresh_interval=0.3, out_dir=tmp_path)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            field = app.screen.query_one("#unseal-key", Input)
+            assert app.focused is field  # sealed: the cursor is where the share goes
+            await pilot.press(*"stray")
+            services.vault.unseal(key)  # someone else unseals it
+            await until(pilot, lambda: state(app) == "unsealed", 30)
+            await settle(pilot)
+            assert not app.screen.query_one("#unseal-box").display
+            assert field.value == ""
+            assert app.focused is not field
+            await pilot.press("a")  # the global keys work again
+            await settle(pilot)
+            assert isinstance(app.screen, AuditScreen)
+            await pilot.press("s")
+            await settle(pilot)
+            assert app.focused is app.screen.query_one("#refresh")
+
+            services.vault.seal()
+            await until(pilot, lambda: state(app) == "sealed", 30)
+            await settle(pilot)
+            assert field.value == "" and app.focused is field
+            await pilot.press(*key, "enter")  # no stray characters spoil the real share
+            await until(pilot, lambda: state(app) == "unsealed", 30)
     finally:
         services.close()
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+# rows of the dialog that are not its body: border, padding, title (+margin), buttons (+margin)
+DIALOG_CHROME = 2 + 2 + 2 + 4
+
 
 class ConfirmModal(ModalScreen[bool]):
+    """The body scrolls when it is long (an issue with sixty modules); the buttons never do."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
 
     def __init__(self, title: str, body: Text | str, confirm: str = "Confirm", danger: bool = True):
@@ -23,7 +29,8 @@ class ConfirmModal(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self.title_text, style="bold"), classes="dialog-title")
-            yield Static(self.body)
+            with VerticalScroll(id="confirm-body"):
+                yield Static(self.body)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(
                     self.confirm_label, id="confirm", variant="error" if self.danger else "primary"
@@ -32,6 +39,15 @@ class ConfirmModal(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
+        self._fit(self.app.size.height)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.height)
+
+    def _fit(self, height: int) -> None:
+        # the dialog may use 90% of the height; whatever the body cannot show, it scrolls
+        room = int(height * 0.9) - DIALOG_CHROME
+        self.query_one("#confirm-body").styles.max_height = max(room, 3)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

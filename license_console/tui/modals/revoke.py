@@ -1,4 +1,8 @@
-"""Revocation: a reason, an optional future effective date, and an explicit confirmation."""
+"""Revocation: a reason, an optional future effective date, and an explicit confirmation.
+
+The effective moment is spelled out in words (and on the button) before anything happens, so a
+date typed into the wrong field can never turn into a silent "revoke now".
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,13 @@ class RevokeRequest:
     effective: datetime | None
 
 
+def effective_words(effective: datetime | None) -> str:
+    """`effective NOW` or `effective 2030-06-30 00:00 UTC`: what the person is about to confirm."""
+    return "effective NOW" if effective is None else f"effective {effective:%Y-%m-%d %H:%M} UTC"
+
+
 class RevokeModal(ModalScreen[RevokeRequest | None]):
+    AUTO_FOCUS = "#reason"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="revoke.cancel")]
 
     def __init__(self, license_id: str, customer: str) -> None:
@@ -44,18 +54,36 @@ class RevokeModal(ModalScreen[RevokeRequest | None]):
             yield Label("Reason")
             yield Input(placeholder="why (recorded in the audit log)", id="reason")
             yield Label("Effective (empty = now; YYYY-MM-DD or ISO date-time, UTC)")
-            yield Input(placeholder="now", id="effective")
+            yield Input(placeholder="empty = now", id="effective")
             yield Static("", id="revoke-error", classes="error")
+            yield Static("", id="revoke-summary")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Revoke", id="confirm", variant="error", disabled=True)
+                yield Button("Revoke now", id="confirm", variant="error", disabled=True)
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
+        self._check()
 
     @on(Input.Changed)
     def _check(self) -> None:
-        self.query_one("#confirm", Button).disabled = self._request() is None
+        request = self._request()
+        button = self.query_one("#confirm", Button)
+        button.disabled = request is None
+        effective = self._effective()
+        button.label = "Revoke now" if effective is None else f"Revoke from {effective:%Y-%m-%d}"
+        summary = Text("Revokes ", style="bold")
+        summary.append(self.license_id)
+        summary.append(" ")
+        summary.append(effective_words(effective), style="bold red")
+        self.query_one("#revoke-summary", Static).update(summary)
+
+    def _effective(self) -> datetime | None:
+        raw = self.query_one("#effective", Input).value.strip()
+        try:
+            return parse_moment(raw, "effective date") if raw else None
+        except InvalidInput:
+            return None
 
     def _request(self) -> RevokeRequest | None:
         error = self.query_one("#revoke-error", Static)
@@ -71,7 +99,12 @@ class RevokeModal(ModalScreen[RevokeRequest | None]):
         error.update("" if reason else "a reason is required")
         return RevokeRequest(reason, effective) if reason else None
 
-    @on(Input.Submitted)
+    @on(Input.Submitted, "#reason")
+    def _reason_submitted(self) -> None:
+        """Enter in the reason goes on to the date, never straight to a revocation."""
+        self.query_one("#effective", Input).focus()
+
+    @on(Input.Submitted, "#effective")
     def _submitted(self) -> None:
         request = self._request()
         if request is not None:

@@ -38,10 +38,11 @@ def parse_day(text: str, end_of_day: bool) -> datetime | None:
 
 class AuditScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right_square_bracket", "page(1)", "Next page", id="audit.next"),
-        Binding("left_square_bracket", "page(-1)", "Prev page", id="audit.prev"),
-        Binding("r", "reload", "Reload", id="audit.reload"),
-        Binding("V", "verify_chain", "Verify chain", id="audit.verify"),
+        Binding("r", "reload", "Reload + verify", id="audit.reload"),
+        # the same from inside a filter field, where `r` is a letter
+        Binding("ctrl+r", "reload", "Reload + verify", id="audit.reload-anywhere", show=False),
+        Binding("right_square_bracket", "page(1)", "Next page", id="audit.next", show=False),
+        Binding("left_square_bracket", "page(-1)", "Prev page", id="audit.prev", show=False),
     ]
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "audit": "Cannot read the audit log",
@@ -73,8 +74,12 @@ class AuditScreen(ConsoleScreen):
         self.action_verify_chain()
 
     def on_screen_resume(self) -> None:
-        if self.is_mounted:
+        if self.is_mounted:  # events may have been added, or rows changed, since the last look
             self.reload()
+            self.action_verify_chain()
+
+    def focus_primary(self) -> None:
+        self.query_one("#audit-table", DataTable).focus()
 
     def reload(self) -> None:
         action = self.query_one("#audit-action", Select).value
@@ -121,14 +126,14 @@ class AuditScreen(ConsoleScreen):
         self._verify_chain()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="chain")
-    def _verify_chain(self) -> ChainVerdict:
+    def _verify_chain(self) -> tuple[ChainVerdict, datetime]:
         """The same walk as `license-console audit verify`; checkpoints need Vault."""
         vault = self.services.vault
-        return audit_chain.verify_chain(vault if vault.has_token else None)
+        return audit_chain.verify_chain(vault if vault.has_token else None), self.console.now()
 
     def worker_succeeded(self, group: str, result: Any) -> None:
         if group == "chain":
-            self.query_one("#audit-verdict", Static).update(verdict_text(result))
+            self.query_one("#audit-verdict", Static).update(verdict_text(*result))
             return
         events, self.total, offset = result
         table = self.query_one("#audit-table", DataTable)
@@ -148,6 +153,12 @@ class AuditScreen(ConsoleScreen):
         info.append(f"  page {offset // PAGE_SIZE + 1}/{pages}  [ ] pages", style="dim")
         info.append("  dates: YYYY-MM-DD (UTC)", style="dim")
         self.query_one("#audit-info", Static).update(info)
+
+    def worker_failed(self, group: str, error: BaseException | None) -> None:
+        if group == "chain":
+            self.query_one("#audit-verdict", Static).update(
+                Text("audit chain: not verified (see the notification); r retries", style="yellow")
+            )
 
     @on(Input.Changed)
     def _typed(self) -> None:
@@ -170,18 +181,21 @@ class AuditScreen(ConsoleScreen):
 
     def action_reload(self) -> None:
         self.reload()
+        self.action_verify_chain()
 
 
-def verdict_text(verdict: ChainVerdict) -> Text:
+def verdict_text(verdict: ChainVerdict, checked_at: datetime | None = None) -> Text:
     """One line: INTACT or TAMPERED (with the first bad event), and how far it was proven."""
     if verdict.intact:
-        text = Text(" INTACT ", style="bold black on green")
+        text = Text.assemble((" INTACT ", "bold black on green"))  # a span: only the pill
         text.append(f" {verdict.events:,} events chained", style="bold")
     else:
-        text = Text(" TAMPERED ", style="bold white on red")
+        text = Text.assemble((" TAMPERED ", "bold white on red"))
         text.append(f" at event {verdict.first_bad_event}: ", style="bold red")
         text.append(verdict.problem or "", style="red")
     signed = "signatures verified" if verdict.signatures_verified else "signatures not verified"
     checked = f"{verdict.checkpoints_checked} of {verdict.checkpoints} checkpoints"
-    text.append(f"  ({checked}, {signed}; press V to re-check)", style="dim")
+    text.append(f"  ({checked}, {signed})", style="dim")
+    if checked_at is not None:
+        text.append(f"  checked {checked_at:%H:%M:%S} UTC; r re-checks", style="dim")
     return text

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
@@ -64,3 +66,33 @@ class ConsoleScreen(WorkerResults, Screen[Any]):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    _focus_when_shown: Callable[[], None] | None = None
+
+    def focus_primary_when_shown(self, focus: Callable[[], None] | None = None) -> None:
+        """Focus the primary widget (or run `focus`) once this screen is shown, or now."""
+        focus = focus or self.focus_primary
+        if self.is_current and self.is_mounted:
+            self.call_after_refresh(focus)
+        else:
+            self._focus_when_shown = focus
+
+    def on_screen_resume(self) -> None:
+        focus, self._focus_when_shown = self._focus_when_shown, None
+        if focus is not None:
+            self.call_after_refresh(focus)
+
+    def focus_primary(self) -> None:
+        """Put the cursor where this screen's work starts; called whenever its mode is shown.
+
+        Modes are reused, so without this a screen comes back with the focus it had, often a
+        text field that then swallows the navigation keys.
+        """
+        self.set_focus(None)
+
+    def focus_is_hidden(self) -> bool:
+        """The focused widget (or one of its containers) is hidden: it would swallow keys."""
+        focused = self.focused
+        return focused is not None and any(
+            isinstance(node, Widget) and not node.display for node in focused.ancestors_with_self
+        )

@@ -19,9 +19,11 @@ from license_console.errors import LicenseConsoleError
 from license_console.licenses import utcnow
 from license_console.operations import BatchEntry, BatchError, BatchResult, check_entry
 from license_console.tui.formatting import compact_json, literal
+from license_console.tui.modals.confirm import ConfirmModal
 from license_console.tui.screens.base import ConsoleScreen
 
 PREVIEW_ROWS = 1000
+PROBLEM_WIDTH = 40  # the customer stays in view; the highlighted row's is shown in full below
 
 
 def row_problem(entry: BatchEntry) -> str | None:
@@ -48,8 +50,8 @@ class BatchProgress(Message):
 class BatchScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+o", "load", "Load file", id="batch.load"),
-        Binding("ctrl+s", "run", "Issue all", id="batch.run"),
-        Binding("ctrl+x", "cancel_batch", "Cancel batch", id="batch.cancel"),
+        Binding("ctrl+s", "run", "Issue valid rows", id="batch.run"),
+        Binding("ctrl+x", "cancel_batch", "Cancel batch", id="batch.cancel", show=False),
     ]
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "batch-read": "Cannot read the batch file",
@@ -60,6 +62,9 @@ class BatchScreen(ConsoleScreen):
         super().__init__()
         self.entries: list[BatchEntry] = []
         self.read_errors: list[BatchError] = []
+        self.source: Path | None = None
+        self._ready = 0
+        self.problems: dict[str, str] = {}  # row key -> the full problem of that row
         self._cancel = threading.Event()
 
     def compose_body(self) -> ComposeResult:
@@ -68,6 +73,7 @@ class BatchScreen(ConsoleScreen):
             yield Button("Load", id="load")
         yield Static(id="batch-summary")
         yield DataTable(id="batch-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="batch-row-problem", classes="error")
         yield ProgressBar(id="batch-progress", show_eta=False)
         with Horizontal(classes="form-row", id="batch-actions"):
             yield Button("Issue valid rows", id="run", variant="primary", disabled=True)
@@ -75,9 +81,33 @@ class BatchScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#batch-table", DataTable)
-        table.add_columns("Row", "Customer", "Modules", "Expires", "Metadata", "Problem")
+        # the problem right after the row number: it is what people read first
+        table.add_column("Row")
+        table.add_column("Problem", width=PROBLEM_WIDTH)
+        table.add_columns("Customer", "Modules", "Expires", "Metadata")
         self.query_one("#batch-progress").display = False
         self.query_one("#batch-path", Input).focus()
+
+    def focus_primary(self) -> None:
+        """The path while there is none; otherwise the preview, so the global keys work."""
+        path = self.query_one("#batch-path", Input)
+        if path.value.strip():
+            self.query_one("#batch-table", DataTable).focus()
+        else:
+            path.focus()
+
+    def _forget(self) -> None:
+        """No preview, no entries: nothing Ctrl+S could issue by mistake."""
+        self.entries, self.read_errors, self.source, self._ready = [], [], None, 0
+        self.problems = {}
+        self.query_one("#batch-table", DataTable).clear()
+        self.query_one("#batch-row-problem", Static).update("")
+        self.query_one("#run", Button).disabled = True
+
+    @on(DataTable.RowHighlighted, "#batch-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        problem = self.problems.get(str(event.row_key.value), "")
+        self.query_one("#batch-row-problem", Static).update(literal(problem))
 
     # -- load and preview ---------------------------------------------------------------------
 
@@ -85,19 +115,25 @@ class BatchScreen(ConsoleScreen):
     def action_load(self) -> None:
         raw = self.query_one("#batch-path", Input).value.strip()
         if raw:
+            self._forget()
+            self.query_one("#batch-summary", Static).update(Text("reading...", style="dim"))
             self.query_one("#batch-table").loading = True
             self._read(Path(raw).expanduser())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="batch-read")
-    def _read(self, path: Path) -> tuple[list[BatchEntry], list[BatchError], dict[int, str]]:
+    def _read(self, path: Path) -> tuple[Path, list[BatchEntry], list[BatchError], dict[int, str]]:
         entries, errors = read_batch_file(path)
         problems = {e.row: p for e in entries if (p := row_problem(e)) is not None}
-        return entries, errors, problems
+        return path, entries, errors, problems
 
     def _show_preview(
-        self, entries: list[BatchEntry], errors: list[BatchError], problems: dict[int, str]
+        self,
+        path: Path,
+        entries: list[BatchEntry],
+        errors: list[BatchError],
+        problems: dict[int, str],
     ) -> None:
-        self.entries, self.read_errors = entries, errors
+        self.entries, self.read_errors, self.source = entries, errors, path
         table = self.query_one("#batch-table", DataTable)
         table.loading = False
         table.clear()
@@ -105,15 +141,17 @@ class BatchScreen(ConsoleScreen):
         for entry in entries:
             problem = problems.get(entry.row)
             cells = [
+                Text(problem or "ok", style="red" if problem else "green"),
                 literal(entry.customer if entry.customer is not None else ""),
                 literal(entry.modules if entry.modules is not None else ""),
                 literal(entry.expires_at if entry.expires_at is not None else ""),
                 literal(compact_json(entry.metadata) if entry.metadata else ""),
-                Text(problem or "ok", style="red" if problem else "green"),
             ]
             rows.append((entry.row, cells))
         for error in errors:
-            rows.append((error.row, [Text(""), Text(""), Text(""), Text(""), _bad(error.error)]))
+            rows.append((error.row, _error_cells(error)))
+        self.problems = {str(e.row): e.error for e in errors}
+        self.problems.update({str(row): problem for row, problem in problems.items()})
         for row, cells in sorted(rows, key=lambda r: r[0])[:PREVIEW_ROWS]:
             table.add_row(Text(str(row)), *cells, key=str(row))
         bad = len(problems) + len(errors)
@@ -123,13 +161,31 @@ class BatchScreen(ConsoleScreen):
         if len(rows) > PREVIEW_ROWS:
             summary.append(f" (showing the first {PREVIEW_ROWS})", style="dim")
         self.query_one("#batch-summary", Static).update(summary)
+        self._ready = good
         self.query_one("#run", Button).disabled = good == 0
 
     # -- run ----------------------------------------------------------------------------------
 
     def action_run(self) -> None:
-        if not self.entries or self.query_one("#run", Button).disabled:
+        if not self.entries or self.source is None or self.query_one("#run", Button).disabled:
+            self.notify("load a batch file with valid rows first", severity="warning")
             return
+        body = Text(f"Issue {self._ready} licenses from ")
+        body.append_text(literal(str(self.source)))
+        body.append("?")
+        rejected = len(self.entries) - self._ready + len(self.read_errors)
+        if rejected:
+            body.append(f"\n{rejected} rows with problems will be rejected.")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes and self.entries:
+                self._start()
+
+        self.app.push_screen(
+            ConfirmModal("Issue licenses?", body, "Issue", danger=False), confirmed
+        )
+
+    def _start(self) -> None:
         self._cancel.clear()
         bar = self.query_one("#batch-progress", ProgressBar)
         bar.display = True
@@ -171,10 +227,13 @@ class BatchScreen(ConsoleScreen):
         self.query_one("#batch-summary", Static).update(summary)
         table = self.query_one("#batch-table", DataTable)
         table.clear()
+        customers = {entry.row: entry.customer for entry in self.entries}
+        self.problems = {str(error.row): error.error for error in result.errors}
         for error in result.errors:
-            blanks = [Text("") for _ in range(4)]
-            table.add_row(Text(str(error.row)), *blanks, _bad(error.error))
-        self.entries = []
+            cells = _error_cells(error, customers.get(error.row))
+            table.add_row(Text(str(error.row)), *cells, key=str(error.row))
+        self.entries, self.read_errors, self.source, self._ready = [], [], None, 0
+        self.query_one("#run", Button).disabled = True
         self.notify(
             f"issued {len(result.issued)}, rejected {len(result.errors)}",
             title="Batch finished",
@@ -190,7 +249,18 @@ class BatchScreen(ConsoleScreen):
     def worker_failed(self, group: str, error: BaseException | None) -> None:
         self.query_one("#batch-table").loading = False
         self.query_one("#cancel-batch", Button).disabled = True
-        self.query_one("#run", Button).disabled = not self.entries
+        if group == "batch-read":
+            # the old preview must not stay: Ctrl+S would issue the previous file's rows again
+            self._forget()
+            self.query_one("#batch-summary", Static).update(
+                Text("the file could not be read; see the notification", style="red")
+            )
+        else:
+            self.query_one("#batch-progress").display = False
+            self.query_one("#batch-summary", Static).update(
+                Text("the batch failed; see the notification", style="red")
+            )
+            self.query_one("#run", Button).disabled = not self.entries
 
     @on(Button.Pressed)
     async def _button(self, event: Button.Pressed) -> None:
@@ -199,5 +269,7 @@ class BatchScreen(ConsoleScreen):
             await self.run_action(actions[event.button.id])
 
 
-def _bad(message: str) -> Text:
-    return Text(message, style="red")
+def _error_cells(error: BatchError, customer: Any = None) -> list[Text]:
+    """A rejected row: its problem first, and its customer when it is known."""
+    blanks = [Text("") for _ in range(3)]
+    return [Text(error.error, style="red"), literal(customer or ""), *blanks]

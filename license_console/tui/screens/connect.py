@@ -38,8 +38,10 @@ class ConnectScreen(ConsoleScreen):
             yield Label("Namespace (optional)")
             yield Input(settings.vault_namespace or "", id="namespace")
             yield Label("Token")
-            yield Input(password=True, placeholder="hvs.... (hidden)", id="token")
-            yield Checkbox("Remember the token in the OS keyring for this address", id="remember")
+            yield Input(password=True, placeholder="token (s.… or hvs.…)", id="token")
+            yield Checkbox(
+                "Remember the token in the OS keyring for this address", False, id="remember"
+            )
             yield Static("", id="connect-result")
             with Horizontal(classes="form-row"):
                 yield Button("Connect", id="connect", variant="primary")

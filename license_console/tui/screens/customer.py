@@ -35,7 +35,10 @@ class CustomerScreen(ConsoleScreen):
         title.append_text(literal(self.customer))
         yield Static(title, classes="screen-title")
         yield Static(id="customer-summary")
-        yield LicenseTable(widget_id="customer-table")
+        yield LicenseTable(widget_id="customer-table", show_customer=False)
+
+    def focus_primary(self) -> None:
+        self.query_one(LicenseTable).focus()
 
     def on_mount(self) -> None:
         self.query_one(LicenseTable).loading = True

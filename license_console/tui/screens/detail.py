@@ -52,20 +52,36 @@ def record_table(record: LicenseRecord, now: Any) -> Table:
     return table
 
 
-def validation_text(result: ValidationResult) -> Text:
+def validation_text(result: ValidationResult, details: bool = False) -> Text:
+    """The verdict line, its reasons and warnings; then, apart, what the registry says.
+
+    `details` adds the license's id, customer, expiry and days left (the Validate screen,
+    where the license is not on screen already).
+    """
     text = Text()
     if result.valid:
         text.append(" VALID ", style="bold white on green")
     else:
         text.append(" INVALID ", style="bold white on red")
     text.append(f"  signature {'ok' if result.signature_valid else 'BAD'}", style="bold")
-    text.append(f"  status {result.status}  checked {result.validation_timestamp}", style="dim")
+    text.append(f"  checked {result.validation_timestamp}", style="dim")
+    if details:
+        document = result.license
+        for label, key in (("License", "license_id"), ("Customer", "customer")):
+            text.append(f"\n  {label:<9}", style="dim")
+            text.append_text(literal(document.get(key, "-")))
+        text.append("\n  Expires  ", style="dim")
+        text.append_text(literal(document.get("expires_at", "-")))
+        if result.days_until_expiry is not None:
+            text.append(f"  ({result.days_until_expiry} days left)")
     for reason in result.reasons:
         text.append("\n  x ", style="red")
         text.append_text(literal(reason))
     for warning in result.warnings:
         text.append("\n  ! ", style="yellow")
         text.append_text(literal(warning))
+    text.append("\n\nRegistry status ", style="dim")
+    text.append_text(status_text(result.status))
     return text
 
 
@@ -73,9 +89,10 @@ class DetailScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "renew", "Renew", id="detail.renew"),
         Binding("x", "revoke", "Revoke", id="detail.revoke"),
-        Binding("e", "export", "Export .lic", id="detail.export"),
-        Binding("y", "copy", "Copy", id="detail.copy"),
-        Binding("c", "customer", "Customer", id="detail.customer"),
+        Binding("e", "export", "Export .lic", id="detail.export", show=False),
+        Binding("y", "copy", "Copy", id="detail.copy", show=False),
+        Binding("c", "customer", "Customer", id="detail.customer", show=False),
+        Binding("V", "revalidate", "Re-validate", id="detail.revalidate", show=False),
         Binding("f", "chain('from')", "Renewed from", id="detail.from", show=False),
         Binding("t", "chain('to')", "Renewed to", id="detail.to", show=False),
     ]
@@ -107,6 +124,28 @@ class DetailScreen(ConsoleScreen):
         self.query_one("#detail-body").loading = True
         self.load()
 
+    def on_screen_resume(self) -> None:
+        if self.is_mounted and self.record is not None:
+            self.load()  # back from a renewal, a revocation or another screen: look again
+
+    def action_revalidate(self) -> None:
+        if self.record is not None:
+            self.query_one("#detail-validation", Static).update("validating...")
+            self._validate(self.record.document)
+
+    def renew_refusal(self) -> str | None:
+        """Why this license cannot be renewed, or None (renew the latest, live license only)."""
+        record = self.record
+        if record is None:
+            return "the license is still loading"
+        if record.superseded_by or record.status == "superseded":
+            return f"already renewed as {record.superseded_by or 'a newer license'}: renew that one"
+        if record.revocation is not None:
+            scheduled = record.status != "revoked"
+            what = "scheduled for revocation" if scheduled else "revoked"
+            return f"this license is {what} and cannot be renewed"
+        return None
+
     def load(self) -> None:
         self._load(self.license_id)
 
@@ -122,7 +161,7 @@ class DetailScreen(ConsoleScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="revoke")
     def _revoke(self, request: RevokeRequest) -> str:
         result = self.services.licenses.revoke(self.license_id, request.reason, request.effective)
-        when = "now" if result.effective_now else f"from {result.effective_at}"
+        when = "effective NOW" if result.effective_now else f"effective {result.effective_at}"
         return f"{result.license_id} revoked {when}"
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
@@ -140,6 +179,8 @@ class DetailScreen(ConsoleScreen):
                     record_table(result, self.console.now())
                 )
                 self.query_one("#detail-validation", Static).update("validating...")
+                self.query_one("#renew", Button).disabled = self.renew_refusal() is not None
+                self.query_one("#revoke", Button).disabled = result.revocation is not None
                 self._validate(result.document)
             case "validation":
                 self.query_one("#detail-validation", Static).update(validation_text(result))
@@ -168,7 +209,9 @@ class DetailScreen(ConsoleScreen):
     def action_renew(self) -> None:
         from license_console.tui.screens.renew import RenewScreen
 
-        if self.record is None:
+        refusal = self.renew_refusal()
+        if refusal is not None or self.record is None:
+            self.notify(refusal or "", title="Cannot renew", severity="warning", markup=False)
             return
 
         def renewed(new_id: str | None) -> None:
@@ -180,6 +223,9 @@ class DetailScreen(ConsoleScreen):
 
     def action_revoke(self) -> None:
         if self.record is None:
+            return
+        if self.record.revocation is not None:
+            self.notify("this license is already revoked", title="Cannot revoke", markup=False)
             return
 
         def confirmed(request: RevokeRequest | None) -> None:

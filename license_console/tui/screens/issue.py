@@ -16,10 +16,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from license_console.errors import InvalidInput
+from license_console.errors import InvalidInput, LicenseConsoleError
 from license_console.licenses import License, LicenseRequest
 from license_console.operations import write_license_file
-from license_console.tui.formatting import literal
+from license_console.tui.formatting import error_message, literal
 from license_console.tui.forms import (
     ModuleSuggester,
     parse_metadata,
@@ -29,6 +29,7 @@ from license_console.tui.forms import (
 )
 from license_console.tui.modals.confirm import ConfirmModal
 from license_console.tui.screens.base import ConsoleScreen
+from license_console.vault import scheme_for_key_type
 
 MAX_SUGGESTIONS = 5000
 
@@ -40,6 +41,7 @@ class IssueScreen(ConsoleScreen):
     ]
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "suggestions": "Cannot read suggestions",
+        "key-alg": "Cannot read the signing key",
         "issue": "Issue failed",
     }
 
@@ -47,17 +49,19 @@ class IssueScreen(ConsoleScreen):
         super().__init__()
         self.request: LicenseRequest | None = None
         self.issued_id: str | None = None
+        self.alg: str | None = None
+        self._signing = False
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="issue-layout"):
             with VerticalScroll(id="issue-form", classes="form"):
                 yield Label("Customer")
-                yield Input(placeholder="Acme Corp", id="customer")
+                yield Input(placeholder="customer name", id="customer")
                 yield Label("Modules (comma separated)")
-                yield Input(placeholder="core, reporting", id="modules")
+                yield Input(placeholder="module, module", id="modules")
                 yield Label("Expires (YYYY-MM-DD, end of day UTC)")
                 with Horizontal(classes="form-row"):
-                    yield Input(placeholder="2030-12-31", id="expires")
+                    yield Input(placeholder="YYYY-MM-DD", id="expires")
                     yield Button("30 days", id="pick-30d")
                     yield Button("1 year", id="pick-1y")
                 yield Label("Metadata (KEY=VALUE per line)")
@@ -74,11 +78,24 @@ class IssueScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         self._suggestions()
+        self._key_alg()
         self._check()
         self.query_one("#customer", Input).focus()
 
     def on_screen_resume(self) -> None:
         self._suggestions()
+
+    def focus_primary(self) -> None:
+        self.query_one("#customer", Input).focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="key-alg")
+    def _key_alg(self) -> str | None:
+        """The alg new licenses get, for the preview; unknown while Vault is away."""
+        try:
+            key_type = self.services.vault.read_key().type
+            return scheme_for_key_type(key_type, self.services.settings.rsa_padding).alg
+        except LicenseConsoleError:
+            return None
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="suggestions")
     def _suggestions(self) -> tuple[list[str], list[str]]:
@@ -93,6 +110,10 @@ class IssueScreen(ConsoleScreen):
         return license_, path
 
     def worker_succeeded(self, group: str, result: Any) -> None:
+        if group == "key-alg":
+            self.alg = result
+            self._preview()
+            return
         if group == "suggestions":
             customers, modules = result
             self.query_one("#customer", Input).suggester = SuggestFromList(
@@ -108,6 +129,7 @@ class IssueScreen(ConsoleScreen):
         text.append_text(literal(license_.customer))
         text.append("\nsaved to ")
         text.append_text(literal(str(path)))
+        self._signing = False
         result_widget = self.query_one("#issue-result", Static)
         result_widget.update(text)
         self.call_after_refresh(result_widget.scroll_visible)
@@ -117,6 +139,10 @@ class IssueScreen(ConsoleScreen):
 
     def worker_failed(self, group: str, error: BaseException | None) -> None:
         if group == "issue":
+            self._signing = False
+            text = Text("Not issued: ", style="bold red")
+            text.append_text(literal(error_message(error)))
+            self.query_one("#issue-result", Static).update(text)
             self._check()
 
     # -- checks as you type -------------------------------------------------------------------
@@ -131,6 +157,12 @@ class IssueScreen(ConsoleScreen):
 
     @on(Input.Changed)
     @on(TextArea.Changed)
+    def _edited(self) -> None:
+        """An edit after an issue starts a new license: the last "Issued ..." goes away."""
+        if not self._signing:
+            self.query_one("#issue-result", Static).update("")
+        self._check()
+
     def _check(self) -> None:
         customer, modules, expires, metadata_text = self._values()
         problem = ""
@@ -142,8 +174,10 @@ class IssueScreen(ConsoleScreen):
             )
         except (InvalidInput, ValidationError) as exc:  # shown, never raised
             problem = getattr(exc, "message", str(exc))
+        if not (customer.strip() or modules or expires.strip() or metadata_text.strip()):
+            problem = ""  # an untouched form has nothing wrong with it yet
         self.query_one("#issue-problem", Static).update(literal(problem))
-        self.query_one("#issue", Button).disabled = self.request is None
+        self.query_one("#issue", Button).disabled = self.request is None or self._signing
         self._preview()
 
     def _preview(self) -> None:
@@ -161,6 +195,7 @@ class IssueScreen(ConsoleScreen):
             request.metadata,
             settings.issuer,
             settings.key_name,
+            alg=self.alg,
         )
         body = json.dumps(document, indent=2, ensure_ascii=False)
         self.query_one("#issue-preview", Static).update(
@@ -192,6 +227,7 @@ class IssueScreen(ConsoleScreen):
 
         def confirmed(yes: bool | None) -> None:
             if yes and self.request is not None:
+                self._signing = True
                 self.query_one("#issue", Button).disabled = True
                 self.query_one("#issue-result", Static).update("Signing...")
                 self._issue(self.request, self.console.out_dir)

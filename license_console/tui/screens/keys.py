@@ -14,11 +14,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable, Static
 
 from license_console.errors import KeyMissing
+from license_console.public_keys import export_public_keys
 from license_console.tui.formatting import error_message, literal
 from license_console.tui.modals.confirm import ConfirmModal
 from license_console.tui.screens.base import ConsoleScreen
 from license_console.vault import KeyInfo
-from license_console.verify import public_key_pem_from_transit
 
 
 def key_table(key: KeyInfo) -> Table:
@@ -37,8 +37,8 @@ def key_table(key: KeyInfo) -> Table:
 class KeysScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "reload", "Reload", id="keys.reload"),
-        Binding("ctrl+r", "rotate", "Rotate", id="keys.rotate"),
-        Binding("e", "export", "Export public key", id="keys.export"),
+        Binding("ctrl+r", "rotate", "Rotate", id="keys.rotate", show=False),
+        Binding("e", "export", "Export public keys", id="keys.export"),
     ]
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "key": "Cannot read the signing key",
@@ -55,10 +55,11 @@ class KeysScreen(ConsoleScreen):
         with VerticalScroll(id="keys-body"):
             yield Static(id="key-info")
             yield DataTable(id="key-versions", cursor_type="row", zebra_stripes=True)
+            yield Static(id="keys-export-result")
         with Horizontal(classes="form-row", id="keys-actions"):
             yield Button("Reload", id="reload")
             yield Button("Rotate...", id="rotate", variant="warning")
-            yield Button("Export public key", id="export")
+            yield Button("Export public keys", id="export")
             yield Button("Create ed25519 key", id="create", variant="primary")
 
     def on_mount(self) -> None:
@@ -66,6 +67,9 @@ class KeysScreen(ConsoleScreen):
         table.add_columns("Version", "Created", "Public key")
         self.query_one("#create").display = False
         self.action_reload()
+
+    def focus_primary(self) -> None:
+        self.query_one("#key-versions", DataTable).focus()
 
     def action_reload(self) -> None:
         self.query_one("#keys-body").loading = True
@@ -84,14 +88,22 @@ class KeysScreen(ConsoleScreen):
         return self.services.vault.create_key("ed25519")[0]
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
-    def _export(self, key_type: str, public_key: str, path: Path) -> Path:
-        # Transit gives ed25519 keys as raw base64: customers always get SubjectPublicKeyInfo PEM
-        path.write_text(public_key_pem_from_transit(key_type, public_key), encoding="utf-8")
-        return path
+    def _export(self, out_dir: Path) -> tuple[Path, list[int]]:
+        # every live version as a labelled key ring, exactly what `keys export` writes: a
+        # customer with only the latest version could not verify licenses signed before a rotation
+        export = export_public_keys(self.services.vault, version=None)
+        path = out_dir / f"{export.key_name}.pem"
+        path.write_text(export.pem, encoding="utf-8")
+        return path, export.versions
 
     def worker_succeeded(self, group: str, result: Any) -> None:
         if group == "export":
-            self.notify(f"public key saved to {result}", title="Export", markup=False)
+            path, versions = result
+            listed = ", ".join(f"v{v}" for v in versions)
+            self.notify(f"public keys {listed} saved to {path}", title="Export", markup=False)
+            self.query_one("#keys-export-result", Static).update(
+                literal(f"Exported {listed} to {path}")
+            )
             return
         if group == "rotate":
             self.notify(f"new latest version v{result.latest_version}", title="Rotated")
@@ -146,15 +158,9 @@ class KeysScreen(ConsoleScreen):
         )
 
     def action_export(self) -> None:
-        key = self.key
-        if key is None:
+        if self.key is None:
             return
-        latest = next((v for v in key.versions if v.version == key.latest_version), None)
-        if latest is None or not latest.public_key_pem:
-            self.notify("this key type has no public key", severity="warning")
-            return
-        path = self.console.out_dir / f"{key.name}-v{key.latest_version}.pem"
-        self._export(key.type, latest.public_key_pem, path)
+        self._export(self.console.out_dir)
 
     @on(Button.Pressed)
     async def _button(self, event: Button.Pressed) -> None:

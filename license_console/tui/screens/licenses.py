@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
 
@@ -22,7 +23,7 @@ from license_console.tui.widgets.license_table import LicenseTable
 
 PAGE_SIZE = 100
 DEBOUNCE = 0.25
-EXPIRING = [("<= 7 days", 7), ("<= 30 days", 30), ("<= 90 days", 90)]
+EXPIRING = [("<= 7d", 7), ("<= 30d", 30), ("<= 90d", 90)]
 SORTS: list[tuple[str, tuple[str, bool]]] = [
     ("newest", ("issued_at", True)),
     ("expiring", ("expires_at", False)),
@@ -31,14 +32,36 @@ SORTS: list[tuple[str, tuple[str, bool]]] = [
 ]
 
 
+class SearchInput(Input):
+    """The search box: Enter or Down go to the results, Escape clears it (then leaves it)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "leave", "To the results", show=False),
+        Binding("escape", "clear_or_leave", "Clear search", show=False),
+    ]
+
+    class Leave(Message):
+        """The person is done typing: the screen moves the focus to the table."""
+
+    def action_leave(self) -> None:
+        self.post_message(self.Leave())
+
+    def action_clear_or_leave(self) -> None:
+        if self.value:
+            self.value = ""
+        else:
+            self.post_message(self.Leave())
+
+
 class LicensesScreen(ConsoleScreen):
     AUTO_FOCUS = "LicenseTable"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="licenses.open", show=False),
         Binding("c", "customer", "Customer", id="licenses.customer"),
-        Binding("right_square_bracket", "page(1)", "Next page", id="licenses.next"),
-        Binding("left_square_bracket", "page(-1)", "Prev page", id="licenses.prev"),
-        Binding("r", "reload", "Reload", id="licenses.reload"),
+        Binding("right_square_bracket", "page(1)", "Next page", id="licenses.next", show=False),
+        Binding("left_square_bracket", "page(-1)", "Prev page", id="licenses.prev", show=False),
+        Binding("r", "reload", "Reload", id="licenses.reload", show=False),
+        Binding("ctrl+l", "clear_filters", "Clear filters", id="licenses.clear", show=False),
     ]
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "licenses": "Cannot list licenses",
@@ -54,7 +77,7 @@ class LicensesScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="filters"):
-            yield Input(placeholder="/ search customer or license id", id="search")
+            yield SearchInput(placeholder="/ search customer or license id", id="search")
             yield Select[str]([(s, s) for s in STATUSES], prompt="status", id="status-filter")
             yield Select[str]([], prompt="module", id="module-filter")
             yield Select[int](EXPIRING, prompt="expiry", id="expiring-filter")
@@ -70,8 +93,24 @@ class LicensesScreen(ConsoleScreen):
         if self.is_mounted:
             self.reload(keep_cursor=True)
 
+    def focus_primary(self) -> None:
+        self.query_one(LicenseTable).focus()
+
     def focus_search(self) -> None:
         self.query_one("#search", Input).focus()
+
+    @on(SearchInput.Leave)
+    def _leave_search(self) -> None:
+        self.query_one(LicenseTable).focus()
+
+    def action_clear_filters(self) -> None:
+        """Search and every filter back to their defaults (the sort stays)."""
+        with self.prevent(Input.Changed, Select.Changed):
+            self.query_one("#search", Input).value = ""
+            for selector in ("#status-filter", "#module-filter", "#expiring-filter"):
+                self.query_one(selector, Select).clear()
+        self.page_offset = 0
+        self.reload()
 
     # -- query --------------------------------------------------------------------------------
 
@@ -124,10 +163,16 @@ class LicensesScreen(ConsoleScreen):
         self.query_one(LicenseTable).loading = False
 
     def _page_info(self, query: ListQuery, shown: int) -> None:
+        if not shown:
+            filtered = query.search or query.status or query.module or query.expiring_within
+            text = Text.assemble((" no licenses match" if filtered else " no licenses yet", "bold"))
+            if filtered:
+                text.append("  ctrl+l clears the search and filters", style="dim")
+            self.query_one("#page-info", Static).update(text)
+            return
         pages = max(1, -(-self.total // PAGE_SIZE))
         page = query.offset // PAGE_SIZE + 1
-        first = query.offset + 1 if shown else 0
-        text = Text(f" {first}-{query.offset + shown} of {self.total:,}", style="bold")
+        text = Text(f" {query.offset + 1}-{query.offset + shown} of {self.total:,}", style="bold")
         text.append(f"  page {page}/{pages}  ", style="dim")
         text.append("enter open · c customer · [ ] pages · / search", style="dim")
         self.query_one("#page-info", Static).update(text)

@@ -19,7 +19,7 @@ from license_console.errors import InvalidInput
 from license_console.licenses import License, LicenseRequest, format_ts
 from license_console.operations import write_license_file
 from license_console.registry import LicenseRecord
-from license_console.tui.formatting import compact_json, literal
+from license_console.tui.formatting import compact_json, error_message, literal
 from license_console.tui.forms import parse_metadata, quick_pick, split_modules
 from license_console.tui.modals.confirm import ConfirmModal
 from license_console.tui.screens.base import ConsoleScreen
@@ -75,11 +75,11 @@ class RenewScreen(ConsoleScreen):
             yield Static(title, classes="screen-title")
             yield Label("New expiry (YYYY-MM-DD)")
             with Horizontal(classes="form-row"):
-                yield Input(id="expires", placeholder="2031-12-31")
+                yield Input(id="expires", placeholder="YYYY-MM-DD")
                 yield Button("+30 days", id="pick-30d")
                 yield Button("+1 year", id="pick-1y")
             yield Label("Add modules (comma separated)")
-            yield Input(id="add-modules", placeholder="none")
+            yield Input(id="add-modules", placeholder="module, module (optional)")
             yield Label("Metadata changes (KEY=VALUE per line)")
             yield TextArea(id="metadata", show_line_numbers=False)
             yield Static(id="renew-problem", classes="error")
@@ -141,6 +141,7 @@ class RenewScreen(ConsoleScreen):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.query_one("#renew", Button).disabled = True
+                self.query_one("#renew-problem", Static).update(Text("Signing...", style="bold"))
                 self._renew(request.expires_at, added, updates, self.console.out_dir)
 
         self.app.push_screen(ConfirmModal("Renew license?", body, "Renew", danger=False), confirmed)
@@ -160,4 +161,8 @@ class RenewScreen(ConsoleScreen):
         self.dismiss(new.license_id)
 
     def worker_failed(self, group: str, error: BaseException | None) -> None:
-        self._check()
+        self._check()  # the form is usable again: the error is in the notification
+        if not self.query_one("#renew-problem", Static).content:
+            text = Text("Not renewed: ", style="bold")
+            text.append_text(literal(error_message(error)))
+            self.query_one("#renew-problem", Static).update(text)

@@ -38,7 +38,7 @@ def status_table(status: SealStatus | None) -> Table:
     if status is None:
         table.add_row("State", "checking...")
         return table
-    table.add_row("State", seal_text(status.state))
+    table.add_row("State", seal_text(status.state, pill=False))  # aligned with the values below
     table.add_row("Address", literal(status.address))
     if status.reachable:
         table.add_row("Initialised", "yes" if status.initialized else "no")
@@ -59,7 +59,7 @@ class StatusScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh", id="status.refresh"),
         Binding("u", "focus_unseal", "Unseal", id="status.unseal"),
-        Binding("ctrl+s", "seal", "Seal", id="status.seal"),
+        Binding("ctrl+x", "seal", "Seal", id="status.seal", show=False),
         Binding("c", "app.connect", "Connect", id="status.connect"),
     ]
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
@@ -94,9 +94,14 @@ class StatusScreen(ConsoleScreen):
     def on_mount(self) -> None:
         self.watch(self.app, "connection", self._show, init=True)
 
-    def on_screen_resume(self) -> None:
+    def focus_primary(self) -> None:
+        """The unseal field only while sealed; otherwise a button, so every global key works."""
         if self.query_one("#unseal-box").display:
-            self.call_after_refresh(self.query_one("#unseal-key", Input).focus)
+            self.query_one("#unseal-key", Input).focus()
+        elif self.query_one("#init-box").display:
+            self.query_one("#init-shares", Input).focus()
+        else:
+            self.query_one("#refresh", Button).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer unseal only while sealed and seal only while unsealed (hidden otherwise)."""
@@ -115,11 +120,19 @@ class StatusScreen(ConsoleScreen):
         self.query_one("#status-table", Static).update(status_table(status))
         sealed = status is not None and status.reachable and status.initialized and status.sealed
         box = self.query_one("#unseal-box")
-        if sealed and not box.display:  # on-call's next step: the cursor is where the key goes
-            self.call_after_refresh(self.query_one("#unseal-key", Input).focus)
+        if sealed != box.display:
+            # never keep stray characters (or a share) across a change of state
+            self.query_one("#unseal-key", Input).value = ""
+        became_sealed = sealed and not box.display
         box.display = sealed
         self.query_one("#init-box").display = state == "uninitialized"
         self.query_one("#seal", Button).display = state in ("unsealed", "standby")
+        if became_sealed and self.is_current:
+            # on-call's next step: the cursor is where the key goes
+            self.call_after_refresh(self.focus_primary)
+        elif self.focus_is_hidden():
+            # a hidden input with focus would swallow every key, the global bindings included
+            self.focus_primary()
         self.refresh_bindings()
         if status is not None and sealed:
             bar = self.query_one("#unseal-progress", ProgressBar)

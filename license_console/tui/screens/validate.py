@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,6 +18,20 @@ from license_console.operations import ValidationResult, read_license_file
 from license_console.tui.formatting import literal
 from license_console.tui.screens.base import ConsoleScreen
 from license_console.tui.screens.detail import validation_text
+
+ECHO_LIMIT = 80
+LONG_RUN = re.compile(rf"\S{{{ECHO_LIMIT + 1},}}")
+
+
+def clip(message: str, limit: int = ECHO_LIMIT) -> str:
+    """Never echo a huge input (a whole pasted license in a file name) back at the person."""
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+def clip_error(message: str) -> str:
+    """An error keeps its explanation, but a long echoed input in it is cut to ECHO_LIMIT."""
+    clipped = LONG_RUN.sub(lambda match: clip(match.group(0)), message)
+    return clip(clipped, 4 * ECHO_LIMIT)
 
 
 class ValidateScreen(ConsoleScreen):
@@ -38,11 +53,17 @@ class ValidateScreen(ConsoleScreen):
     def on_mount(self) -> None:
         self.query_one("#validate-path", Input).focus()
 
+    def focus_primary(self) -> None:
+        self.query_one("#validate-path", Input).focus()
+
     @on(Input.Submitted, "#validate-path")
     @on(Button.Pressed, "#validate")
     def action_validate(self) -> None:
         path = self.query_one("#validate-path", Input).value.strip()
         pasted = self.query_one("#validate-json", TextArea).text
+        if path.startswith("{"):
+            # JSON pasted into the path field: it is a license, not a file name
+            pasted, path = path, ""
         if not path and not pasted.strip():
             self.notify("give a file path or paste a license", severity="warning")
             return
@@ -65,19 +86,15 @@ class ValidateScreen(ConsoleScreen):
     def worker_succeeded(self, group: str, result: Any) -> None:
         source, validation = result
         text = Text("Source: ", style="dim")
-        text.append_text(literal(source))
-        customer = validation.license.get("customer")
-        if customer is not None:
-            text.append("\nCustomer: ", style="dim")
-            text.append_text(literal(customer))
+        text.append_text(literal(clip(source)))
         text.append("\n")
-        text.append_text(validation_text(validation))
+        text.append_text(validation_text(validation, details=True))
         self.query_one("#validate-result", Static).update(text)
 
     def worker_failed(self, group: str, error: BaseException | None) -> None:
         from license_console.tui.formatting import error_message
 
-        text = Text(" CANNOT VALIDATE ", style="bold white on red")
+        text = Text.assemble((" CANNOT VALIDATE ", "bold white on red"))
         text.append("\n")
-        text.append_text(literal(error_message(error)))
+        text.append_text(literal(clip_error(error_message(error))))
         self.query_one("#validate-result", Static).update(text)

@@ -433,3 +433,20 @@ async def test_detail_revalidates_on_demand(make_app, services):
         await pilot.press("V")
         await settle(pilot)
         assert "INVALID" in static_text(app, "#detail-validation")
+
+
+async def test_issue_with_the_keyboard_only(make_app, services):
+    """Type, tab, ctrl+s, enter: the way an admin issues without touching the mouse."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"Keyboard Corp", "tab", *"hr, payroll", "tab", *"2031-12-31")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("enter")  # a routine confirmation: enter means yes
+        await settle(pilot)
+        issued = services.licenses.list(ListQuery(search="Keyboard")).licenses
+        assert [(r.customer, r.modules) for r in issued] == [("Keyboard Corp", ["hr", "payroll"])]

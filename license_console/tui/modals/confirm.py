@@ -1,4 +1,4 @@
-"""A yes/no question before anything destructive; escape means no."""
+"""A yes/no question before anything that signs or destroys; escape means no."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ class ConfirmModal(ModalScreen[bool]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        # Enter confirms a routine step (issue, renew); for a destructive one it cancels.
+        self.query_one("#cancel" if self.danger else "#confirm", Button).focus()
         self._fit(self.app.size.height)
 
     def on_resize(self, event: events.Resize) -> None:

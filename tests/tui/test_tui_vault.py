@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT_TOKEN, DevServer
+from conftest import ROOT_TOKEN, DevServer, end, free_ports
 from textual.widgets import Input
 
 from license_console import local_server
@@ -25,27 +23,6 @@ from license_console.tui.screens.status import StatusScreen
 from license_console.tui.widgets.license_table import LicenseTable
 from license_console.vault import VaultService
 from tui.support import issue, screen_text, settle, until
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def end(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
 
 from license_console import audit, audit_chain
@@ -19,10 +18,8 @@ from license_console.audit_chain import ChainVerdict
 from license_console.errors import InvalidInput
 from license_console.licenses import parse_moment
 from license_console.tui.formatting import compact_json, literal
-from license_console.tui.screens.base import ConsoleScreen
+from license_console.tui.screens.paged import PAGE_SIZE, PagedScreen, page_bindings, page_numbers
 
-PAGE_SIZE = 100
-DEBOUNCE = 0.3
 ACTION_STYLES = {"issue": "green", "renew": "cyan", "revoke": "red", "batch": "magenta"}
 
 
@@ -36,13 +33,12 @@ def parse_day(text: str, end_of_day: bool) -> datetime | None:
     return moment
 
 
-class AuditScreen(ConsoleScreen):
+class AuditScreen(PagedScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "reload", "Reload + verify", id="audit.reload"),
         # the same from inside a filter field, where `r` is a letter
         Binding("ctrl+r", "reload", "Reload + verify", id="audit.reload-anywhere", show=False),
-        Binding("right_square_bracket", "page(1)", "Next page", id="audit.next", show=False),
-        Binding("left_square_bracket", "page(-1)", "Prev page", id="audit.prev", show=False),
+        *page_bindings("audit"),
     ]
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "audit": "Cannot read the audit log",
@@ -51,9 +47,6 @@ class AuditScreen(ConsoleScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.page_offset = 0
-        self.total = 0
-        self._debounce: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static(Text("audit chain: checking...", style="dim"), id="audit-verdict")
@@ -148,9 +141,9 @@ class AuditScreen(ConsoleScreen):
                 literal(compact_json(event.details)),
                 key=str(event.id),
             )
-        pages = max(1, -(-self.total // PAGE_SIZE))
+        page, pages = page_numbers(offset, self.total)
         info = Text(f" {self.total:,} events", style="bold")
-        info.append(f"  page {offset // PAGE_SIZE + 1}/{pages}  [ ] pages", style="dim")
+        info.append(f"  page {page}/{pages}  [ ] pages", style="dim")
         info.append("  dates: YYYY-MM-DD (UTC)", style="dim")
         self.query_one("#audit-info", Static).update(info)
 
@@ -162,22 +155,11 @@ class AuditScreen(ConsoleScreen):
 
     @on(Input.Changed)
     def _typed(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE, self._filters_changed)
+        self.filters_typed()
 
     @on(Select.Changed)
     def _filters_changed(self) -> None:
-        self.page_offset = 0
-        self.reload()
-
-    def action_page(self, step: int) -> None:
-        offset = self.page_offset + step * PAGE_SIZE
-        if offset < 0 or offset >= max(self.total, 1):
-            self.app.bell()
-            return
-        self.page_offset = offset
-        self.reload()
+        self.filters_changed()
 
     def action_reload(self) -> None:
         self.reload()

@@ -1,7 +1,6 @@
 """The license list: search as you type, filters, sorting, and pages read from the database.
 
-Only one page (PAGE_SIZE rows) is ever loaded, so a registry of 100,000 licenses opens as fast
-as one of ten; every query runs in a worker and a newer query cancels the older one.
+Every query runs in a worker and a newer query cancels the older one (see paged.py).
 """
 
 from __future__ import annotations
@@ -14,15 +13,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
 
 from license_console.registry import STATUSES, LicenseRecord, ListQuery, ListResult
-from license_console.tui.screens.base import ConsoleScreen
+from license_console.tui.screens.paged import (
+    PAGE_SIZE,
+    PagedScreen,
+    page_bindings,
+    page_numbers,
+)
 from license_console.tui.widgets.license_table import LicenseTable
 
-PAGE_SIZE = 100
-DEBOUNCE = 0.25
 EXPIRING = [("<= 7d", 7), ("<= 30d", 30), ("<= 90d", 90)]
 SORTS: list[tuple[str, tuple[str, bool]]] = [
     ("newest", ("issued_at", True)),
@@ -53,13 +54,12 @@ class SearchInput(Input):
             self.post_message(self.Leave())
 
 
-class LicensesScreen(ConsoleScreen):
+class LicensesScreen(PagedScreen):
     AUTO_FOCUS = "LicenseTable"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="licenses.open", show=False),
         Binding("c", "customer", "Customer", id="licenses.customer"),
-        Binding("right_square_bracket", "page(1)", "Next page", id="licenses.next", show=False),
-        Binding("left_square_bracket", "page(-1)", "Prev page", id="licenses.prev", show=False),
+        *page_bindings("licenses"),
         Binding("r", "reload", "Reload", id="licenses.reload", show=False),
         Binding("ctrl+l", "clear_filters", "Clear filters", id="licenses.clear", show=False),
     ]
@@ -70,9 +70,6 @@ class LicensesScreen(ConsoleScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.page_offset = 0
-        self.total = 0
-        self._debounce: Timer | None = None
         self.records: dict[str, LicenseRecord] = {}
 
     def compose_body(self) -> ComposeResult:
@@ -170,8 +167,7 @@ class LicensesScreen(ConsoleScreen):
                 text.append("  ctrl+l clears the search and filters", style="dim")
             self.query_one("#page-info", Static).update(text)
             return
-        pages = max(1, -(-self.total // PAGE_SIZE))
-        page = query.offset // PAGE_SIZE + 1
+        page, pages = page_numbers(query.offset, self.total)
         text = Text(f" {query.offset + 1}-{query.offset + shown} of {self.total:,}", style="bold")
         text.append(f"  page {page}/{pages}  ", style="dim")
         text.append("enter open · c customer · [ ] pages · / search", style="dim")
@@ -181,9 +177,7 @@ class LicensesScreen(ConsoleScreen):
 
     @on(Input.Changed, "#search")
     def _search_changed(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE, self._filters_changed)
+        self.filters_typed()
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
@@ -191,22 +185,14 @@ class LicensesScreen(ConsoleScreen):
 
     @on(Select.Changed)
     def _filters_changed(self) -> None:
-        self.page_offset = 0
-        self.reload()
+        self.filters_changed()
 
     @on(LicenseTable.PageRequest)
     def _page_request(self, event: LicenseTable.PageRequest) -> None:
         self.action_page(event.step)
 
-    def action_page(self, step: int) -> None:
-        offset = self.page_offset + step * PAGE_SIZE
-        if offset < 0 or offset >= max(self.total, 1):
-            self.app.bell()
-            return
-        self.page_offset = offset
-        self.reload()
-        table = self.query_one(LicenseTable)
-        table.move_cursor(row=0)
+    def page_changed(self) -> None:
+        self.query_one(LicenseTable).move_cursor(row=0)
 
     def action_reload(self) -> None:
         self.reload(keep_cursor=True)

@@ -68,12 +68,15 @@ def _parse_csv(text: str, name: str) -> tuple[list[BatchEntry], list[BatchError]
     errors: list[BatchError] = []
     for number, row in enumerate(reader, start=1):
         if None in row:
-            errors.append(BatchError(row=number, error="more fields than the header has"))
+            customer = row.get("customer")
+            errors.append(
+                BatchError(row=number, error="more fields than the header has", customer=customer)
+            )
             continue
         try:
             metadata = _csv_metadata(row.get("metadata"))
         except InvalidInput as exc:
-            errors.append(BatchError(row=number, error=exc.message))
+            errors.append(BatchError(row=number, error=exc.message, customer=row.get("customer")))
             continue
         entries.append(_entry(number, {**row, "metadata": metadata}))
     return entries, errors

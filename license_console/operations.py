@@ -79,6 +79,7 @@ class BatchEntry(BaseModel):
 class BatchError(BaseModel):
     row: int
     error: str
+    customer: str | None = None  # when the row had one, so people can find it in the file
 
 
 class BatchResult(BaseModel):
@@ -380,7 +381,10 @@ class LicenseService:
             try:
                 requests.append((entry.row, check_entry(entry, now)))
             except LicenseConsoleError as exc:
-                result.errors.append(BatchError(row=entry.row, error=exc.message))
+                customer = entry.customer if isinstance(entry.customer, str) else None
+                result.errors.append(
+                    BatchError(row=entry.row, error=exc.message, customer=customer)
+                )
         if not requests:
             return result
         key, scheme = self._signing_key()
@@ -455,7 +459,9 @@ def check_entry(entry: BatchEntry, now: datetime) -> LicenseRequest:
 def _not_issued(
     result: BatchResult, remaining: Sequence[tuple[int, LicenseRequest]], why: str
 ) -> None:
-    result.errors.extend(BatchError(row=row, error=why) for row, _ in remaining)
+    result.errors.extend(
+        BatchError(row=row, error=why, customer=request.customer) for row, request in remaining
+    )
 
 
 def _summary(license_: License) -> dict[str, Any]:

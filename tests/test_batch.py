@@ -57,6 +57,8 @@ def test_two_thousand_rows_with_bad_rows_mixed_in(
     assert [e["row"] for e in body["errors"]] == sorted(BAD_ROWS)
     for error in body["errors"]:
         assert BAD_ROWS[error["row"]][1] in error["error"]
+    customers = {e["row"]: e["customer"] for e in body["errors"]}
+    assert customers[50] == "X" and customers[1500] == "X"  # found in the file by name too
 
     listed = services.licenses.list(ListQuery(limit=1))
     assert listed.total == 2000 - len(BAD_ROWS)

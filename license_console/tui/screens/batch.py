@@ -272,4 +272,4 @@ class BatchScreen(ConsoleScreen):
 def _error_cells(error: BatchError, customer: Any = None) -> list[Text]:
     """A rejected row: its problem first, and its customer when it is known."""
     blanks = [Text("") for _ in range(3)]
-    return [Text(error.error, style="red"), literal(customer or ""), *blanks]
+    return [Text(error.error, style="red"), literal(customer or error.customer or ""), *blanks]

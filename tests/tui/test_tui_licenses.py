@@ -300,11 +300,13 @@ async def test_search_keys_and_clearing_filters(make_app, services):
         await pilot.press("slash", *"glob", "down")
         await until(pilot, lambda: table.row_count == 1)
         assert app.focused is table
-        await pilot.press("slash", "escape")  # escape in the search clears it...
-        assert search.value == "" and app.focused is search
+        await pilot.press("slash", "escape")  # escape in the search clears it and leaves it
+        assert search.value == "" and app.focused is table
         await until(pilot, lambda: table.row_count == 2)
-        await pilot.press("escape")  # ...then leaves it
-        assert app.focused is table
+        await pilot.press("slash", *"init")  # so the next / starts a new search, not text
+        await until(pilot, lambda: table.row_count == 1)
+        assert search.value == "init"
+        await pilot.press("escape")
         await pilot.press("slash", *"nobody", "enter")
         await until(pilot, lambda: table.row_count == 0)
         assert app.focused is table
@@ -450,3 +452,23 @@ async def test_issue_with_the_keyboard_only(make_app, services):
         await settle(pilot)
         issued = services.licenses.list(ListQuery(search="Keyboard")).licenses
         assert [(r.customer, r.modules) for r in issued] == [("Keyboard Corp", ["hr", "payroll"])]
+
+
+async def test_after_issuing_the_form_is_empty_and_keys_navigate(make_app, services):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"Once Only", "tab", *"hr", "tab", *"2031-12-31", "ctrl+s", "enter")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, IssueScreen)
+        assert form.query_one("#customer", Input).value == ""  # no second identical issue
+        assert "Issued" in static_text(app, "#issue-result")
+        await pilot.press("ctrl+s")  # nothing to issue now
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmModal)
+        await pilot.press("l")  # a navigation key, not a letter typed into a field
+        await settle(pilot)
+        assert app.screen.query_one(LicenseTable).row_count == 1

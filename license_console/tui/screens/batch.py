@@ -233,6 +233,7 @@ class BatchScreen(ConsoleScreen):
             cells = _error_cells(error, customers.get(error.row))
             table.add_row(Text(str(error.row)), *cells, key=str(error.row))
         self.entries, self.read_errors, self.source, self._ready = [], [], None, 0
+        table.focus()  # away from the path input, so navigation keys navigate
         self.query_one("#run", Button).disabled = True
         self.notify(
             f"issued {len(result.issued)}, rejected {len(result.errors)}",

@@ -133,7 +133,8 @@ class IssueScreen(ConsoleScreen):
         result_widget = self.query_one("#issue-result", Static)
         result_widget.update(text)
         self.call_after_refresh(result_widget.scroll_visible)
-        self.query_one("#issue", Button).disabled = False
+        self._clear_fields()  # a second ctrl+s must not issue the same license again
+        self.app.set_focus(None)  # so s/l/n/b... navigate instead of typing into a field
         self.notify(f"{license_.license_id} saved to {path}", title="Issued", markup=False)
         self._suggestions()
 
@@ -235,8 +236,14 @@ class IssueScreen(ConsoleScreen):
         self.app.push_screen(ConfirmModal("Issue license?", body, "Issue", danger=False), confirmed)
 
     def action_reset(self) -> None:
-        for selector in ("#customer", "#modules", "#expires"):
-            self.query_one(selector, Input).value = ""
-        self.query_one("#metadata", TextArea).text = ""
+        self._clear_fields()
         self.query_one("#issue-result", Static).update("")
         self.query_one("#customer", Input).focus()
+
+    def _clear_fields(self) -> None:
+        """Empty the form without the edits counting as a new license (the result stays)."""
+        with self.prevent(Input.Changed, TextArea.Changed):
+            for selector in ("#customer", "#modules", "#expires"):
+                self.query_one(selector, Input).value = ""
+            self.query_one("#metadata", TextArea).text = ""
+        self._check()

@@ -34,11 +34,11 @@ SORTS: list[tuple[str, tuple[str, bool]]] = [
 
 
 class SearchInput(Input):
-    """The search box: Enter or Down go to the results, Escape clears it (then leaves it)."""
+    """The search box: Enter or Down go to the results; Escape clears it and goes there too."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "leave", "To the results", show=False),
-        Binding("escape", "clear_or_leave", "Clear search", show=False),
+        Binding("escape", "clear_or_leave", "Clear search and leave it", show=False),
     ]
 
     class Leave(Message):
@@ -48,10 +48,8 @@ class SearchInput(Input):
         self.post_message(self.Leave())
 
     def action_clear_or_leave(self) -> None:
-        if self.value:
-            self.value = ""
-        else:
-            self.post_message(self.Leave())
+        self.value = ""
+        self.post_message(self.Leave())
 
 
 class LicensesScreen(PagedScreen):

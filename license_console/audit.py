@@ -25,6 +25,7 @@ ACTIONS = (
     "renew",
     "supersede",
     "revoke",
+    "revoke-cancel",
     "validate",
     "batch",
     "key-create",

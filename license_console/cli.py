@@ -160,9 +160,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("license_id", metavar="LICENSE_ID")
     p.add_argument("--out", type=Path, metavar="FILE")
 
-    p = add("revoke", "revoke a license, now or from a future date")
+    p = add(
+        "revoke",
+        "revoke a license, now or from a future date; a scheduled revocation can be revoked "
+        "again (replaced) or cancelled",
+    )
     p.add_argument("license_id")
-    p.add_argument("--reason", required=True)
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--reason", help="why (required to revoke)")
+    what.add_argument(
+        "--cancel", action="store_true", help="withdraw a scheduled revocation before it applies"
+    )
     p.add_argument("--effective", metavar="DATETIME", help="default: now")
 
     p = add("list", "list licenses from the registry")

@@ -40,7 +40,7 @@ from license_console.operations import (
     read_license_file,
     write_license_file,
 )
-from license_console.registry import ListQuery
+from license_console.registry import LicenseRecord, ListQuery
 from license_console.services import Services, build_services, resolve_token
 from license_console.vault import VaultService
 
@@ -141,7 +141,7 @@ def render_validation(out: Output, result: ValidationResult) -> None:
             ("Customer", result.license.get("customer")),
             ("Signature", "valid" if result.signature_valid else "INVALID"),
             ("Expires", f"{result.license.get('expires_at')} ({result.days_until_expiry} days)"),
-            ("Status", result.status),
+            ("Registry status", result.status),
         ]
     )
     for reason in result.reasons:
@@ -192,6 +192,13 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace, ctx: Context) -> int:
+    if args.cancel:
+        license_id = ctx.services.licenses.cancel_revocation(args.license_id)
+        if ctx.output.json_mode:
+            ctx.output.json({"success": True, "license_id": license_id, "cancelled": True})
+        else:
+            ctx.output.line(f"Cancelled the scheduled revocation of {license_id}.")
+        return EXIT_OK
     effective = parse_moment(args.effective, "effective date") if args.effective else None
     result = ctx.services.licenses.revoke(args.license_id, args.reason, effective)
     if ctx.output.json_mode:
@@ -219,7 +226,10 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.output.json_mode:
         ctx.output.json(
             {
-                "licenses": [r.document | {"status": r.status} for r in result.licenses],
+                "licenses": [
+                    r.document | {"status": r.status, "revocation_scheduled": _scheduled(r)}
+                    for r in result.licenses
+                ],
                 "total": result.total,
             }
         )
@@ -230,7 +240,7 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
             r.customer,
             r.modules,
             format_ts(r.expires_at)[:10],
-            Text(r.status, style=STATUS_STYLE[r.status]),
+            _status_cell(r),
             f"v{r.key_version}",
         )
         for r in result.licenses
@@ -239,6 +249,22 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     shown = f"{query.offset + 1}-{query.offset + len(rows)}" if rows else "0"
     ctx.output.line(f"{shown} of {result.total}")
     return EXIT_OK
+
+
+def _scheduled(record: LicenseRecord) -> str | None:
+    """When a revocation is pending (the license still active until then)."""
+    revocation = record.revocation
+    if revocation is None or record.status == "revoked":
+        return None
+    return format_ts(revocation.effective_at)
+
+
+def _status_cell(record: LicenseRecord) -> Text:
+    text = Text(record.status, style=STATUS_STYLE[record.status])
+    scheduled = _scheduled(record)
+    if scheduled:
+        text.append(f" (revoked from {scheduled[:10]})", style="red")
+    return text
 
 
 def cmd_batch(args: argparse.Namespace, ctx: Context) -> int:

@@ -324,16 +324,21 @@ class LicenseService:
     def revoke(
         self, license_id: str, reason: str, effective: datetime | None = None
     ) -> RevokeResult:
-        """Revoke now, or from a future moment (the license stays valid until then)."""
+        """Revoke now, or from a future moment (the license stays valid until then).
+
+        A revocation that is only scheduled can be revoked again: the new one (sooner, later, or
+        now) replaces it. One already in effect is final.
+        """
         reason = (reason or "").strip()
         if not reason:
             raise InvalidInput("a revocation needs a reason")
         now = self.clock()
         record = self.registry.get(license_id, now)
-        if record.revocation is not None:
+        previous = record.revocation
+        if previous is not None and previous.effective_at <= now:
             raise OperationRefused(
                 f"license {record.license_id} is already revoked (effective "
-                f"{format_ts(record.revocation.effective_at)}: {record.revocation.reason})"
+                f"{format_ts(previous.effective_at)}: {previous.reason})"
             )
         effective_at = effective or now
         actor = self.vault.whoami()
@@ -343,6 +348,8 @@ class LicenseService:
         with self.registry.write():
             self.registry.add_revocation(record.license_id, reason, effective_at, actor, now)
             details = {"reason": reason, "effective_at": format_ts(effective_at)}
+            if previous is not None:
+                details["replaces"] = format_ts(previous.effective_at)
             audit.record("revoke", actor, record.license_id, details, now)
         audit_chain.checkpoint_if_due(self.vault)
         return RevokeResult(
@@ -351,6 +358,28 @@ class LicenseService:
             effective_at=format_ts(effective_at),
             effective_now=effective_at <= now,
         )
+
+    def cancel_revocation(self, license_id: str) -> str:
+        """Withdraw a scheduled revocation before it takes effect; returns the license id."""
+        now = self.clock()
+        record = self.registry.get(license_id, now)
+        revocation = record.revocation
+        if revocation is None:
+            raise OperationRefused(f"license {record.license_id} has no revocation to cancel")
+        if revocation.effective_at <= now:
+            raise OperationRefused(
+                f"license {record.license_id} was revoked on {format_ts(revocation.effective_at)}:"
+                " a revocation in effect is final (it may already be in published lists)"
+            )
+        actor = self.vault.whoami()
+        self.vault.require_signing("cancel revocations")
+        with self.registry.write():
+            if not self.registry.cancel_revocation(record.license_id, now):
+                raise OperationRefused(f"license {record.license_id}: the revocation took effect")
+            details = {"cancelled": format_ts(revocation.effective_at), "reason": revocation.reason}
+            audit.record("revoke-cancel", actor, record.license_id, details, now)
+        audit_chain.checkpoint_if_due(self.vault)
+        return record.license_id
 
     # -- list ----------------------------------------------------------------------------------
 

@@ -301,6 +301,10 @@ class Registry:
     def add_revocation(
         self, license_id: str, reason: str, effective_at: datetime, actor: str, now: datetime
     ) -> None:
+        """Record a revocation; one that is only scheduled (not yet effective) is replaced."""
+        Revocation.delete().where(
+            (Revocation.license == license_id) & (Revocation.effective_at > to_db_time(now))
+        ).execute()
         Revocation.insert(
             license=license_id,
             reason=reason,
@@ -308,6 +312,18 @@ class Registry:
             recorded_at=to_db_time(now),
             actor=actor,
         ).execute()
+
+    def cancel_revocation(self, license_id: str, now: datetime) -> bool:
+        """Withdraw a scheduled revocation; one already in effect stays (it may be published)."""
+        deleted = (
+            Revocation.delete()
+            .where(
+                (Revocation.license == license_id)
+                & (Revocation.effective_at > to_db_time(now))
+            )
+            .execute()
+        )
+        return deleted == 1
 
     # -- reads ---------------------------------------------------------------------------------
 

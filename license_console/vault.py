@@ -233,7 +233,8 @@ class VaultService:
         except hx.VaultDown as exc:
             raise VaultSealed(
                 f"Vault at {self.address} is sealed, so nothing can be signed or verified: "
-                "unseal it (`license-console unseal`, or the console's status screen)",
+                "unseal it (`license-console unseal`, the console's status screen, or for the "
+                "local server `license-console local start`)",
                 details=_vault_message(exc),
             ) from exc
         except (hx.Forbidden, hx.Unauthorized) as exc:
@@ -449,7 +450,8 @@ class VaultService:
 def _build_status(
     address: str, health: dict[str, Any], seal: dict[str, Any], leader: dict[str, Any]
 ) -> SealStatus:
-    standby = bool(health.get("standby"))
+    sealed = bool(seal.get("sealed", health.get("sealed", True)))
+    standby = bool(health.get("standby")) and not sealed  # a sealed node reports standby too
     ha_enabled = bool(leader.get("ha_enabled"))
     if ha_enabled:
         ha_mode = "active" if leader.get("is_self") else "standby"
@@ -458,7 +460,7 @@ def _build_status(
     return SealStatus(
         address=address,
         initialized=bool(seal.get("initialized", health.get("initialized", False))),
-        sealed=bool(seal.get("sealed", health.get("sealed", True))),
+        sealed=sealed,
         standby=standby,
         performance_standby=bool(health.get("performance_standby")),
         threshold=int(seal.get("t") or 0),

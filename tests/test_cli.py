@@ -266,3 +266,19 @@ def test_audit_takes_a_short_id(key: None, tmp_path: Path, capsys) -> None:
     license_ = issue(capsys, tmp_path / "a.lic")["license"]
     code, body, _ = run(capsys, "audit", "--license", license_["license_id"][:12])
     assert code == 0 and [e["action"] for e in body["events"]] == ["issue"]
+
+
+def test_revoke_cancel_and_scheduled_in_list(key: None, tmp_path: Path, capsys) -> None:
+    license_ = issue(capsys, tmp_path / "a.lic")["license"]
+    code, _, _ = run(
+        capsys, "revoke", license_["license_id"], "--reason", "ends", "--effective", "2030-01-01"
+    )
+    assert code == 0
+    code, body, _ = run(capsys, "list")
+    listed = body["licenses"][0]
+    assert listed["status"] == "active"
+    assert listed["revocation_scheduled"] == "2030-01-01T00:00:00.000Z"
+    code, body, _ = run(capsys, "revoke", license_["license_id"], "--cancel")
+    assert code == 0 and body["cancelled"] is True
+    code, body, _ = run(capsys, "list")
+    assert body["licenses"][0]["revocation_scheduled"] is None

@@ -75,6 +75,7 @@ def test_sealed_server(own_server: DevServer, capsys: pytest.CaptureFixture[str]
     assert main(["status", "--json"]) == 2
     body = json.loads(capsys.readouterr().out)
     assert body["sealed"] is True and body["state"] == "sealed"
+    assert body["standby"] is False  # a sealed node's health says standby; it is not one
 
     with pytest.raises(VaultSealed, match="sealed"):
         services.licenses.issue(_request("Second"))

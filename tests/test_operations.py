@@ -266,3 +266,31 @@ def test_audit_filter_takes_a_short_id(services: Services) -> None:
     license_ = services.licenses.issue(_request())
     events, total = audit.list_events(license_id=license_.license_id[:10].lower())
     assert total == 1 and events[0].license_id == license_.license_id
+
+
+def test_a_scheduled_revocation_can_be_brought_forward_or_cancelled(services: Services) -> None:
+    license_ = services.licenses.issue(_request())
+    later = utcnow() + timedelta(days=30)
+    services.licenses.revoke(license_.license_id, "contract ends", later)
+
+    services.licenses.revoke(license_.license_id, "terminated early")  # now, replacing it
+    record = services.licenses.get(license_.license_id)
+    assert record.status == "revoked" and record.revocation is not None
+    assert record.revocation.reason == "terminated early"
+    with pytest.raises(OperationRefused, match="already revoked"):
+        services.licenses.revoke(license_.license_id, "again")
+    with pytest.raises(OperationRefused, match="final"):
+        services.licenses.cancel_revocation(license_.license_id)
+
+    other = services.licenses.issue(_request("Other"))
+    services.licenses.revoke(other.license_id, "maybe", later)
+    services.licenses.cancel_revocation(other.license_id)
+    assert services.licenses.get(other.license_id).revocation is None
+    assert services.licenses.validate(other.document()).warnings == []
+    with pytest.raises(OperationRefused, match="no revocation"):
+        services.licenses.cancel_revocation(other.license_id)
+    actions = [e.action for e in audit.list_events(license_id=license_.license_id)[0]]
+    assert actions[:2] == ["revoke", "revoke"]
+    replaced = audit.list_events(license_id=license_.license_id)[0][0].details
+    assert replaced["replaces"] == format_ts(later)
+    assert audit.list_events(action="revoke-cancel")[1] == 1

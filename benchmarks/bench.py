@@ -22,9 +22,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from license_console import local_server
+from license_console.batch_file import BatchEntry
 from license_console.config import Settings
 from license_console.licenses import LicenseRequest, format_ts, new_license_id, utcnow
-from license_console.operations import BatchEntry
 from license_console.registry import ListQuery, Registry
 from license_console.services import build_services
 from license_console.vault import scheme_for_key_type

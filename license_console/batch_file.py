@@ -1,4 +1,5 @@
-"""Reading batch files: CSV (`customer,modules,expires_at,metadata`) or JSON (`{"licenses": []}`).
+"""Batch rows: reading CSV (`customer,modules,expires_at,metadata`) or JSON (`{"licenses": []}`)
+files, checking each row, and the shape of a batch's result.
 
 Rows are numbered from 1 in the order they appear (the CSV header is not a row), and a row
 that cannot even be read becomes an error for that row rather than failing the file.
@@ -9,15 +10,68 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from license_console.errors import InvalidInput
 from license_console.files import read_text
-from license_console.operations import BatchEntry, BatchError
+from license_console.licenses import LicenseRequest
 
 CSV_COLUMNS = ("customer", "modules", "expires_at", "metadata")
 MAX_ROWS = 100_000
+
+
+class BatchEntry(BaseModel):
+    """One row of a batch file, as read; checked only when issued."""
+
+    row: int
+    customer: Any = None
+    modules: Any = None
+    expires_at: Any = None
+    metadata: Any = None
+
+
+class BatchError(BaseModel):
+    row: int
+    error: str
+    customer: str | None = None  # when the row had one, so people can find it in the file
+
+
+class BatchResult(BaseModel):
+    issued: list[dict[str, Any]] = Field(default_factory=list)
+    errors: list[BatchError] = Field(default_factory=list)
+    aborted: str | None = None  # set when Vault failed part-way; the rest was not issued
+
+
+def check_entry(entry: BatchEntry, now: datetime) -> LicenseRequest:
+    """A batch row as a request, or InvalidInput saying what is wrong with it (for previews)."""
+    modules = entry.modules
+    if isinstance(modules, str):
+        modules = [m for m in (part.strip() for part in modules.split(";")) if m]
+    if not isinstance(modules, list):
+        raise InvalidInput("modules must be a list (or `a;b;c` in CSV)")
+    metadata = entry.metadata if entry.metadata not in (None, "") else {}
+    if not isinstance(metadata, dict):
+        raise InvalidInput("metadata must be a JSON object")
+    if entry.expires_at in (None, ""):
+        raise InvalidInput("expires_at is required (YYYY-MM-DD)")
+    if not isinstance(entry.expires_at, str):
+        raise InvalidInput(
+            f"expires_at must be a date string like 2031-12-31, not {entry.expires_at!r}"
+        )
+    return LicenseRequest.build(entry.customer, modules, entry.expires_at, metadata, now=now)
+
+
+def not_issued(
+    result: BatchResult, remaining: Sequence[tuple[int, LicenseRequest]], why: str
+) -> None:
+    result.errors.extend(
+        BatchError(row=row, error=why, customer=request.customer) for row, request in remaining
+    )
 
 
 def read_batch_file(path: Path) -> tuple[list[BatchEntry], list[BatchError]]:

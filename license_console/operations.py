@@ -17,6 +17,13 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from license_console import audit, audit_chain
+from license_console.batch_file import (
+    BatchEntry,
+    BatchError,
+    BatchResult,
+    check_entry,
+    not_issued,
+)
 from license_console.config import Settings
 from license_console.errors import (
     InvalidInput,
@@ -64,28 +71,6 @@ class ValidationResult(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     license: dict[str, Any]
     validation_timestamp: str
-
-
-class BatchEntry(BaseModel):
-    """One row of a batch file, as read; checked only when issued."""
-
-    row: int
-    customer: Any = None
-    modules: Any = None
-    expires_at: Any = None
-    metadata: Any = None
-
-
-class BatchError(BaseModel):
-    row: int
-    error: str
-    customer: str | None = None  # when the row had one, so people can find it in the file
-
-
-class BatchResult(BaseModel):
-    issued: list[dict[str, Any]] = Field(default_factory=list)
-    errors: list[BatchError] = Field(default_factory=list)
-    aborted: str | None = None  # set when Vault failed part-way; the rest was not issued
 
 
 class RevokeResult(BaseModel):
@@ -422,13 +407,13 @@ class LicenseService:
         for start in range(0, len(requests), BATCH_CHUNK):
             chunk = requests[start : start + BATCH_CHUNK]
             if cancelled is not None and cancelled():
-                _not_issued(result, requests[start:], "cancelled before it was issued")
+                not_issued(result, requests[start:], "cancelled before it was issued")
                 result.aborted = "cancelled"
                 break
             try:
                 self._issue_chunk(chunk, key, scheme, actor, result)
             except VaultError as exc:
-                _not_issued(result, requests[start:], f"not issued: {exc.message}")
+                not_issued(result, requests[start:], f"not issued: {exc.message}")
                 result.aborted = exc.message
                 break
             done += len(chunk)
@@ -464,33 +449,6 @@ class LicenseService:
         }
         with self.registry.write():
             audit.record("batch", actor, None, details, self.clock())
-
-
-def check_entry(entry: BatchEntry, now: datetime) -> LicenseRequest:
-    """A batch row as a request, or InvalidInput saying what is wrong with it (for previews)."""
-    modules = entry.modules
-    if isinstance(modules, str):
-        modules = [m for m in (part.strip() for part in modules.split(";")) if m]
-    if not isinstance(modules, list):
-        raise InvalidInput("modules must be a list (or `a;b;c` in CSV)")
-    metadata = entry.metadata if entry.metadata not in (None, "") else {}
-    if not isinstance(metadata, dict):
-        raise InvalidInput("metadata must be a JSON object")
-    if entry.expires_at in (None, ""):
-        raise InvalidInput("expires_at is required (YYYY-MM-DD)")
-    if not isinstance(entry.expires_at, str):
-        raise InvalidInput(
-            f"expires_at must be a date string like 2031-12-31, not {entry.expires_at!r}"
-        )
-    return LicenseRequest.build(entry.customer, modules, entry.expires_at, metadata, now=now)
-
-
-def _not_issued(
-    result: BatchResult, remaining: Sequence[tuple[int, LicenseRequest]], why: str
-) -> None:
-    result.errors.extend(
-        BatchError(row=row, error=why, customer=request.customer) for row, request in remaining
-    )
 
 
 def _summary(license_: License) -> dict[str, Any]:

@@ -317,10 +317,7 @@ class Registry:
         """Withdraw a scheduled revocation; one already in effect stays (it may be published)."""
         deleted = (
             Revocation.delete()
-            .where(
-                (Revocation.license == license_id)
-                & (Revocation.effective_at > to_db_time(now))
-            )
+            .where((Revocation.license == license_id) & (Revocation.effective_at > to_db_time(now)))
             .execute()
         )
         return deleted == 1

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from license_console.batch_file import BatchEntry
 from license_console.cli import main
 from license_console.config import Settings
 from license_console.errors import VaultSealed, VaultUnreachable
 from license_console.licenses import LicenseRequest
-from license_console.operations import BatchEntry
 from license_console.registry import ListQuery
 from license_console.services import build_services
 from tests.conftest import ROOT_TOKEN, DevServer

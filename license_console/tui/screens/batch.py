@@ -14,10 +14,15 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
-from license_console.batch_file import read_batch_file
+from license_console.batch_file import (
+    BatchEntry,
+    BatchError,
+    BatchResult,
+    check_entry,
+    read_batch_file,
+)
 from license_console.errors import LicenseConsoleError
 from license_console.licenses import utcnow
-from license_console.operations import BatchEntry, BatchError, BatchResult, check_entry
 from license_console.tui.formatting import compact_json, literal
 from license_console.tui.modals.confirm import ConfirmModal
 from license_console.tui.screens.base import ConsoleScreen

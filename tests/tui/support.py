@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Static
 
 from license_console.licenses import LicenseRequest
 from license_console.services import Services
 from license_console.tui.app import LicenseConsoleApp
+
+ScreenT = TypeVar("ScreenT", bound=Screen[Any])
 
 
 def issue(services: Services, customer: str, modules: list[str], expires: str = "2031-06-30"):
@@ -44,3 +47,13 @@ def screen_text(app: LicenseConsoleApp) -> str:
 def static_text(app: LicenseConsoleApp, selector: str) -> str:
     """The plain text of one Static, wherever it is scrolled."""
     return str(app.screen.query_one(selector, Static).content)
+
+
+async def go(pilot: Pilot[Any], key: str, screen_type: type[ScreenT]) -> ScreenT:
+    """Press a navigation key once the app is idle; the screen it must lead to is returned."""
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, screen_type), f"{key!r} led to {type(screen).__name__}"
+    return screen

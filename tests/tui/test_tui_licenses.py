@@ -20,18 +20,14 @@ from license_console.tui.screens.licenses import LicensesScreen
 from license_console.tui.screens.renew import RenewScreen
 from license_console.tui.screens.validate import ValidateScreen
 from license_console.tui.widgets.license_table import LicenseTable
-from tui.support import issue, screen_text, settle, static_text, until
+from tui.support import go, issue, screen_text, settle, static_text, until
 
 
 async def test_issue_through_the_form_then_find_it_in_the_list(make_app, services, tmp_path):
     issue(services, "Existing Customer", ["reporting"])
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, IssueScreen)
+        form = await go(pilot, "n", IssueScreen)
         await pilot.press(*"Exis", "right")  # the suggestion from existing customers
         assert form.query_one("#customer", Input).value == "Existing Customer"
         form.query_one("#customer", Input).value = "Globex"
@@ -90,10 +86,7 @@ async def test_detail_shows_validation_and_exports(make_app, services, tmp_path)
     license_ = issue(services, "Acme Corp", ["core", "reporting"])
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, DetailScreen)
+        await go(pilot, "enter", DetailScreen)
         text = screen_text(app)
         assert license_.license_id in text
         assert "VALID" in text and "INVALID" not in text
@@ -113,11 +106,7 @@ async def test_renew_from_the_detail_with_a_diff(make_app, services):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await app.push_screen(DetailScreen(old.license_id))
-        await settle(pilot)
-        await pilot.press("r")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, RenewScreen)
+        form = await go(pilot, "r", RenewScreen)
         form.query_one("#expires", Input).value = "2033-01-31"
         form.query_one("#add-modules", Input).value = "analytics"
         await pilot.pause()

@@ -16,7 +16,7 @@ from license_console.tui.screens.batch import BatchScreen
 from license_console.tui.screens.keys import KeysScreen
 from license_console.tui.screens.validate import ValidateScreen
 from license_console.verify import load_public_keys
-from tui.support import issue, screen_text, settle, static_text, until
+from tui.support import go, issue, screen_text, settle, static_text, until
 
 CSV = """customer,modules,expires_at,metadata
 Acme Corp,core;reporting,2031-12-31,"{""seats"": 10}"
@@ -32,10 +32,7 @@ async def test_batch_import_with_bad_rows(make_app, services, tmp_path):
     batch.write_text(CSV, encoding="utf-8")
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("b")
-        await settle(pilot)
-        assert isinstance(app.screen, BatchScreen)
+        await go(pilot, "b", BatchScreen)
         app.screen.query_one("#batch-path", Input).value = str(batch)
         await pilot.press("enter")
         await settle(pilot)
@@ -108,10 +105,7 @@ async def test_validate_a_tampered_file_and_pasted_json(make_app, services, tmp_
     tampered.write_text(json.dumps(document), encoding="utf-8")
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("v")
-        await settle(pilot)
-        assert isinstance(app.screen, ValidateScreen)
+        await go(pilot, "v", ValidateScreen)
         app.screen.query_one("#validate-path", Input).value = str(tampered)
         await pilot.press("enter")
         await settle(pilot)
@@ -154,10 +148,7 @@ async def test_audit_log_with_filters(make_app, services):
     services.licenses.revoke(first.license_id, "test")
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
-        assert isinstance(app.screen, AuditScreen)
+        await go(pilot, "a", AuditScreen)
         assert "3 events" in static_text(app, "#audit-info")
         app.screen.query_one("#audit-action", Select).value = "revoke"
         await until(pilot, lambda: "1 events" in static_text(app, "#audit-info"))
@@ -173,10 +164,7 @@ async def test_audit_log_with_filters(make_app, services):
 async def test_keys_rotate_with_confirmation_and_export(make_app, services, tmp_path):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("k")
-        await settle(pilot)
-        assert isinstance(app.screen, KeysScreen)
+        await go(pilot, "k", KeysScreen)
         text = screen_text(app)
         assert "ed25519" in text and "v1 (latest)" in text
         await pilot.press("ctrl+r")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,7 @@ from textual.widgets import Input
 from license_console import local_server
 from license_console.config import Settings
 from license_console.operations import LicenseService
-from license_console.registry import Registry
-from license_console.services import Services
+from license_console.services import Services, build_services
 from license_console.tui.app import LicenseConsoleApp, create_app
 from license_console.tui.modals.confirm import ConfirmModal
 from license_console.tui.screens.audit import AuditScreen
@@ -47,17 +47,21 @@ def state(app: LicenseConsoleApp) -> str:
     return app.connection.state if app.connection is not None else "checking"
 
 
-def services_for(settings: Settings, token: str | None) -> Services:
-    vault = VaultService(settings, token)
-    registry = Registry(settings.database)
-    return Services(settings, vault, registry, LicenseService(settings, vault, registry), "test")
+@contextmanager
+def console_for(
+    settings: Settings, token: str | None, out_dir: Path, refresh_interval: float
+) -> Iterator[LicenseConsoleApp]:
+    """The console on these settings with exactly this token ("" or None: none at all)."""
+    services = build_services(settings, token or "")
+    try:
+        yield create_app(settings, services, refresh_interval=refresh_interval, out_dir=out_dir)
+    finally:
+        services.close()
 
 
 async def test_unseal_a_sealed_server_through_the_ui(sealed_server, tmp_path):
     settings, key, root = sealed_server
-    services = services_for(settings, root)
-    app = create_app(settings, services, refresh_interval=0.3, out_dir=tmp_path)
-    try:
+    with console_for(settings, root, tmp_path, 0.3) as app:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             assert isinstance(app.screen, StatusScreen)  # on-call lands on the status screen
@@ -78,15 +82,11 @@ async def test_unseal_a_sealed_server_through_the_ui(sealed_server, tmp_path):
             assert isinstance(app.screen, ConfirmModal)
             await pilot.click("#confirm")
             await until(pilot, lambda: state(app) == "sealed", 30)
-    finally:
-        services.close()
 
 
 async def test_a_wrong_unseal_key_is_a_notification(sealed_server, tmp_path):
     settings, _key, root = sealed_server
-    services = services_for(settings, root)
-    app = create_app(settings, services, refresh_interval=60, out_dir=tmp_path)
-    try:
+    with console_for(settings, root, tmp_path, 60) as app:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             app.screen.query_one("#unseal-key", Input).focus()
@@ -94,21 +94,17 @@ async def test_a_wrong_unseal_key_is_a_notification(sealed_server, tmp_path):
             await settle(pilot)
             assert any(n.title == "Unseal failed" for n in app._notifications)
             assert app.connection is not None and app.connection.state == "sealed"
-    finally:
-        services.close()
 
 
 async def test_the_hidden_unseal_field_is_emptied_and_gives_up_the_focus(sealed_server, tmp_path):
     settings, key, root = sealed_server
-    services = services_for(settings, root)
-    app = create_app(settings, services, refresh_interval=0.3, out_dir=tmp_path)
-    try:
+    with console_for(settings, root, tmp_path, 0.3) as app:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             field = app.screen.query_one("#unseal-key", Input)
             assert app.focused is field  # sealed: the cursor is where the share goes
             await pilot.press(*"stray")
-            services.vault.unseal(key)  # someone else unseals it
+            app.services.vault.unseal(key)  # someone else unseals it
             await until(pilot, lambda: state(app) == "unsealed", 30)
             await settle(pilot)
             assert not app.screen.query_one("#unseal-box").display
@@ -121,14 +117,12 @@ async def test_the_hidden_unseal_field_is_emptied_and_gives_up_the_focus(sealed_
             await settle(pilot)
             assert app.focused is app.screen.query_one("#refresh")
 
-            services.vault.seal()
+            app.services.vault.seal()
             await until(pilot, lambda: state(app) == "sealed", 30)
             await settle(pilot)
             assert field.value == "" and app.focused is field
             await pilot.press(*key, "enter")  # no stray characters spoil the real share
             await until(pilot, lambda: state(app) == "unsealed", 30)
-    finally:
-        services.close()
 
 
 async def test_vault_stopping_mid_session_keeps_the_registry_usable(services, tmp_path):
@@ -222,9 +216,7 @@ async def test_init_wizard_shows_the_shares_once_and_stores_nothing(fresh_server
     from license_console.tui.modals.init_keys import InitKeysModal
 
     settings = fresh_server
-    services = services_for(settings, None)
-    app = create_app(settings, services, refresh_interval=60, out_dir=tmp_path)
-    try:
+    with console_for(settings, None, tmp_path, 60) as app:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             if isinstance(app.screen, ConnectScreen):  # no token yet: on-call closes it
@@ -246,8 +238,6 @@ async def test_init_wizard_shows_the_shares_once_and_stores_nothing(fresh_server
             assert app.services is not None and app.services.vault.client.token == root
             await until(pilot, lambda: state(app) == "sealed", 30)
             assert "0 of 2 key shares" in screen_text(app)
-    finally:
-        services.close()
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     for path in written:  # the raft data is encrypted; everything else must not hold a secret
         data = path.read_bytes()

@@ -57,3 +57,12 @@ async def go(pilot: Pilot[Any], key: str, screen_type: type[ScreenT]) -> ScreenT
     screen = pilot.app.screen
     assert isinstance(screen, screen_type), f"{key!r} led to {type(screen).__name__}"
     return screen
+
+
+async def open_detail(pilot: Pilot[Any], license_id: str) -> None:
+    """The detail screen of one license, its validation finished."""
+    from license_console.tui.screens.detail import DetailScreen
+
+    await settle(pilot)
+    await pilot.app.push_screen(DetailScreen(license_id))
+    await settle(pilot)

@@ -20,7 +20,7 @@ from license_console.tui.screens.licenses import LicensesScreen
 from license_console.tui.screens.renew import RenewScreen
 from license_console.tui.screens.validate import ValidateScreen
 from license_console.tui.widgets.license_table import LicenseTable
-from tui.support import go, issue, screen_text, settle, static_text, until
+from tui.support import go, issue, open_detail, screen_text, settle, static_text, until
 
 
 async def test_issue_through_the_form_then_find_it_in_the_list(make_app, services, tmp_path):
@@ -128,9 +128,7 @@ async def test_revoke_with_reason_and_confirmation(make_app, services):
     license_ = issue(services, "Acme Corp", ["core"])
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await app.push_screen(DetailScreen(license_.license_id))
-        await settle(pilot)
+        await open_detail(pilot, license_.license_id)
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, RevokeModal)
@@ -150,9 +148,7 @@ async def test_revoke_typed_fast_keeps_the_date_in_effective(make_app, services)
     license_ = issue(services, "Acme Corp", ["core"])
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await app.push_screen(DetailScreen(license_.license_id))
-        await settle(pilot)
+        await open_detail(pilot, license_.license_id)
         await pilot.press("x", *"contract ends", "tab", *"2030-06-30")
         modal = app.screen
         assert isinstance(modal, RevokeModal)
@@ -175,9 +171,7 @@ async def test_revoke_without_a_date_says_now_and_enter_in_reason_does_not_revok
     license_ = issue(services, "Acme Corp", ["core"])
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await app.push_screen(DetailScreen(license_.license_id))
-        await settle(pilot)
+        await open_detail(pilot, license_.license_id)
         await pilot.press("x", *"fraud", "enter")  # enter moves on to the date
         await pilot.pause()
         assert isinstance(app.screen, RevokeModal)
@@ -191,9 +185,7 @@ async def test_escape_cancels_a_revocation(make_app, services):
     license_ = issue(services, "Acme Corp", ["core"])
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await app.push_screen(DetailScreen(license_.license_id))
-        await settle(pilot)
+        await open_detail(pilot, license_.license_id)
         await pilot.press("x", *"oops", "escape")
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen)
@@ -416,9 +408,7 @@ async def test_detail_revalidates_on_demand(make_app, services):
     license_ = issue(services, "Acme Corp", ["core"])
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await app.push_screen(DetailScreen(license_.license_id))
-        await settle(pilot)
+        await open_detail(pilot, license_.license_id)
         assert "VALID" in static_text(app, "#detail-validation")
         services.licenses.revoke(license_.license_id, "behind the console's back")
         await pilot.press("V")
